@@ -1,0 +1,1 @@
+"""Data files shipped with textmine (installed as the package ``textmine.corpora``)."""
