@@ -1,0 +1,159 @@
+"""Aggregate classified opinions per office: theme counts and rectification items."""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .classify import split_codes
+from .clean import comparison_key
+from .offices import OfficeDirectory
+from .taxonomy import Taxonomy
+
+SUMMARY_COLUMNS = ["office", "theme", "theme_name", "count", "opinions", "share", "rank"]
+ITEM_COLUMNS = ["office", "category", "item", "theme", "theme_name", "problem", "count", "share",
+                "examples", "measures"]
+# columns an office fills in when it answers its rectification list
+FILL_IN_COLUMNS = ["整改措施", "责任人", "完成时限", "整改状态"]
+
+
+def explode_themes(comments: pd.DataFrame) -> pd.DataFrame:
+    """Return one row per (comment, theme): the comment's columns plus ``theme``."""
+    themes = comments["themes"].map(split_codes)
+    long = comments.assign(theme=themes).explode("theme")
+    return long[long["theme"].notna()]
+
+
+def office_theme_summary(comments: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataFrame:
+    """Count each theme per office.
+
+    Returns columns ``office, theme, theme_name, count, opinions, share, rank``: one row
+    per office and theme with at least one opinion; ``opinions`` is the office's number
+    of accepted (substantive) opinions, ``share = count / opinions``, and ``rank`` the
+    theme's place within the office (1 = most frequent; ties share a rank). Rows are
+    ordered by office, then rank, then taxonomy order.
+    """
+    opinions = comments.groupby("office", sort=True).size().rename("opinions")
+    long = explode_themes(comments)
+    if long.empty:
+        return pd.DataFrame(columns=SUMMARY_COLUMNS)
+    order = {code: i for i, code in enumerate(taxonomy.codes)}
+    counts = long.groupby(["office", "theme"]).size().rename("count").reset_index()
+    counts = counts.join(opinions, on="office")
+    counts["share"] = (counts["count"] / counts["opinions"]).round(4)
+    counts["rank"] = counts.groupby("office")["count"].rank(method="min", ascending=False).astype(int)
+    counts["theme_name"] = counts["theme"].map(taxonomy.names()).fillna(counts["theme"])
+    counts["_order"] = counts["theme"].map(order).fillna(len(order))
+    counts = counts.sort_values(["office", "rank", "_order"]).reset_index(drop=True)
+    return counts[SUMMARY_COLUMNS]
+
+
+def representative_opinions(texts: Sequence[str], groups: dict[tuple, list[int]],
+                            tokenizer: Callable[[str], list[str]], n: int = 3) -> dict[tuple, list[int]]:
+    """Pick the ``n`` most typical texts of each group.
+
+    Typical = closest (cosine, TF-IDF over ``tokenizer`` tokens of all ``texts``) to the
+    group's centroid; texts that repeat an already chosen one after normalisation are
+    skipped. Returns positions into ``texts`` per group, most typical first; ties go
+    to the earlier text, so the choice is deterministic.
+    """
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    if not groups:
+        return {}
+    vectorizer = TfidfVectorizer(tokenizer=tokenizer, lowercase=False, token_pattern=None,
+                                 sublinear_tf=True, norm="l2")
+    try:
+        matrix = vectorizer.fit_transform(texts)
+    except ValueError:  # no token at all in any text
+        matrix = None
+    chosen: dict[tuple, list[int]] = {}
+    for key, rows in groups.items():
+        rows = sorted(rows)
+        if matrix is not None and len(rows) > 1:
+            sub = matrix[rows]
+            centroid = np.asarray(sub.mean(axis=0)).ravel()
+            scores = sub @ centroid
+            ranking = sorted(range(len(rows)), key=lambda i: (-round(float(scores[i]), 9), rows[i]))
+            ordered = [rows[i] for i in ranking]
+        else:
+            ordered = rows
+        picked, seen = [], set()
+        for pos in ordered:
+            k = comparison_key(texts[pos])
+            if k in seen:
+                continue
+            seen.add(k)
+            picked.append(pos)
+            if len(picked) == n:
+                break
+        chosen[key] = picked
+    return chosen
+
+
+def rectification_items(comments: pd.DataFrame, summary: pd.DataFrame, taxonomy: Taxonomy,
+                        offices: OfficeDirectory, tokenizer: Callable[[str], list[str]],
+                        *, n_examples: int = 3, top_phrases: int = 3) -> pd.DataFrame:
+    """Build each office's rectification list: one item per theme with complaints.
+
+    Returns columns ``office, category, item, theme, theme_name, problem, count,
+    share, examples, measures`` (``examples`` a list of masked opinion texts,
+    ``measures`` a list of suggested measures), items numbered by frequency within
+    the office. ``problem`` states the theme's problem in one line with the phrases
+    the office's opinions used most.
+    """
+    if summary.empty:
+        return pd.DataFrame(columns=ITEM_COLUMNS)
+    comments = comments.reset_index(drop=True)
+    texts = comments["text"].tolist()
+    long = explode_themes(comments.assign(_pos=np.arange(len(comments))))
+    groups = {key: list(frame["_pos"]) for key, frame in long.groupby(["office", "theme"], sort=False)}
+    examples = representative_opinions(texts, groups, tokenizer, n=n_examples)
+    phrases = _top_phrases(long, top_phrases)
+
+    records = []
+    for row in summary.itertuples(index=False):
+        theme = taxonomy[row.theme] if row.theme in taxonomy.codes else None
+        problem = theme.problem if theme else row.theme_name
+        said = phrases.get((row.office, row.theme))
+        if said:
+            problem = f"{problem}（群众反映：{'、'.join(said)}）"
+        records.append({
+            "office": row.office, "category": offices.category(row.office), "theme": row.theme,
+            "theme_name": row.theme_name, "problem": problem, "count": int(row.count),
+            "share": float(row.share), "examples": [texts[i] for i in examples.get((row.office, row.theme), [])],
+            "measures": list(theme.measures) if theme else [],
+        })
+    items = pd.DataFrame.from_records(records)
+    items = items.sort_values(["office", "count"], ascending=[True, False], kind="stable")
+    items["item"] = items.groupby("office").cumcount() + 1
+    return items[ITEM_COLUMNS].reset_index(drop=True)
+
+
+def _top_phrases(long: pd.DataFrame, n: int) -> dict[tuple, list[str]]:
+    """Most frequent evidence phrases per (office, theme)."""
+    out: dict[tuple, list[str]] = {}
+    for (office, theme), frame in long.groupby(["office", "theme"], sort=False):
+        counter: Counter[str] = Counter()
+        prefix = f"{theme}:"
+        for evidence in frame["evidence"]:
+            counter.update({p[len(prefix):] for p in split_codes(evidence) if p.startswith(prefix)})
+        out[(office, theme)] = [p for p, _ in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
+    return out
+
+
+def office_overview(comments: pd.DataFrame, items: pd.DataFrame, offices: OfficeDirectory) -> pd.DataFrame:
+    """One row per office: category, accepted opinions, opinions with a theme, top themes."""
+    base = comments.groupby("office", sort=True).agg(
+        opinions=("row_id", "size"),
+        with_theme=("themes", lambda s: int((s != "").sum())),
+    ).reset_index()
+    top = (items.groupby("office")["theme_name"].agg(lambda s: "、".join(list(s)[:3]))
+           if not items.empty else pd.Series(dtype=object))
+    n_items = items.groupby("office").size() if not items.empty else pd.Series(dtype=int)
+    base["category"] = base["office"].map(offices.category)
+    base["items"] = base["office"].map(n_items).fillna(0).astype(int)
+    base["top_themes"] = base["office"].map(top).fillna("")
+    return base[["office", "category", "opinions", "with_theme", "items", "top_themes"]]

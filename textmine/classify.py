@@ -1,0 +1,173 @@
+"""Assign conduct themes to opinions, with the evidence that triggered each theme.
+
+Every theme classifier in textmine follows the scikit-learn estimator contract for
+multi-label output and adds one method:
+
+- ``classes_``: the theme codes, in column order;
+- ``predict(X) -> ndarray (n_samples, n_themes)`` of 0/1;
+- ``evidence(X) -> list[dict[code, list[phrase]]]``: why each theme was given.
+
+:func:`theme_table` turns any such classifier's output into the ``themes``,
+``theme_names`` and ``evidence`` columns written by the CLI, so a learned model can
+replace :class:`LexiconThemeClassifier` without touching the pipeline.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from .taxonomy import Negation, Taxonomy, load_taxonomy
+
+THEME_SEP = ";"
+
+
+class ThemeClassifier(Protocol):
+    classes_: np.ndarray
+
+    def predict(self, X: Iterable[str]) -> np.ndarray: ...
+
+    def evidence(self, X: Iterable[str]) -> list[dict[str, list[str]]]: ...
+
+
+@dataclass(frozen=True)
+class _NegationMatcher:
+    """Decide whether a lexicon match is cancelled by a nearby negation cue."""
+
+    before: re.Pattern | None
+    after: re.Pattern | None
+    ignore: re.Pattern | None
+    breaks: frozenset[str]
+    reach: int
+
+    @classmethod
+    def build(cls, negation: Negation) -> "_NegationMatcher":
+        def alternation(words: Sequence[str]) -> str:
+            return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+
+        w = negation.window
+        longest = max((len(c) for c in (*negation.before, *negation.after, *negation.ignore)), default=0)
+        return cls(
+            before=re.compile(rf"(?:{alternation(negation.before)})(?=.{{0,{w}}}$)", re.S)
+            if negation.before else None,
+            after=re.compile(rf"^.{{0,{w}}}(?:{alternation(negation.after)})", re.S)
+            if negation.after else None,
+            ignore=re.compile(alternation(negation.ignore)) if negation.ignore else None,
+            breaks=frozenset(negation.clause_breaks),
+            reach=w + longest,
+        )
+
+    def negated(self, text: str, start: int, end: int) -> bool:
+        lo = start
+        while lo > 0 and start - lo < self.reach and text[lo - 1] not in self.breaks:
+            lo -= 1
+        hi = end
+        while hi < len(text) and hi - end < self.reach and text[hi] not in self.breaks:
+            hi += 1
+        prefix = text[lo:start]
+        if self.ignore is not None:
+            # keep positions: a cue hidden inside e.g. 不断 must not count
+            prefix = self.ignore.sub(lambda m: "\0" * len(m.group(0)), prefix)
+        if self.before is not None and self.before.search(prefix):
+            return True
+        return self.after is not None and bool(self.after.search(text[end:hi]))
+
+
+class LexiconThemeClassifier(BaseEstimator):
+    """Multi-label theme classifier driven by the taxonomy's terms and patterns.
+
+    Parameters
+    ----------
+    taxonomy : Taxonomy, path or None
+        The themes to assign; ``None`` uses the shipped default taxonomy.
+    min_matches : int
+        Distinct evidence phrases needed before a theme is assigned.
+    """
+
+    def __init__(self, *, taxonomy: Taxonomy | str | Path | None = None, min_matches: int = 1):
+        self.taxonomy = taxonomy
+        self.min_matches = min_matches
+
+    def fit(self, X: Iterable[str] | None = None, y=None) -> "LexiconThemeClassifier":
+        """Compile the lexicon; ``X`` and ``y`` are ignored (the lexicon is not learned)."""
+        if not isinstance(self.min_matches, int) or self.min_matches < 1:
+            raise ValueError(f"min_matches must be a positive integer, got {self.min_matches!r}")
+        taxonomy = self.taxonomy
+        if not isinstance(taxonomy, Taxonomy):
+            taxonomy = load_taxonomy(taxonomy)
+        self.taxonomy_ = taxonomy
+        self.classes_ = np.array(taxonomy.codes, dtype=object)
+        self.matchers_ = [_compile_theme(t.terms, t.patterns) for t in taxonomy.themes]
+        self.negation_ = _NegationMatcher.build(taxonomy.negation)
+        return self
+
+    def evidence(self, X: Iterable[str]) -> list[dict[str, list[str]]]:
+        """Return, per text, the non-negated phrases found for each theme code."""
+        check_is_fitted(self, "matchers_")
+        found = []
+        for text in X:
+            text = "" if text is None else str(text)
+            per_theme: dict[str, list[str]] = {}
+            for code, matcher in zip(self.classes_, self.matchers_):
+                phrases: list[str] = []
+                for m in matcher.finditer(text):
+                    phrase = m.group(0)
+                    if phrase not in phrases and not self.negation_.negated(text, m.start(), m.end()):
+                        phrases.append(phrase)
+                if len(phrases) >= self.min_matches:
+                    per_theme[code] = phrases
+            found.append(per_theme)
+        return found
+
+    def decision_function(self, X: Iterable[str]) -> np.ndarray:
+        """Return the number of distinct evidence phrases per text and theme."""
+        return _indicator(self.evidence(X), self.classes_, counts=True)
+
+    def predict(self, X: Iterable[str]) -> np.ndarray:
+        """Return a 0/1 indicator matrix (n_samples, n_themes)."""
+        return _indicator(self.evidence(X), self.classes_)
+
+
+def _compile_theme(terms: Sequence[str], patterns: Sequence[str]) -> re.Pattern:
+    literal = [re.escape(t) for t in sorted(set(terms), key=len, reverse=True)]
+    # patterns first: they are the longer, more specific constructions
+    return re.compile("|".join([f"(?:{p})" for p in patterns] + literal))
+
+
+def _indicator(evidence: list[dict[str, list[str]]], classes: np.ndarray, counts: bool = False) -> np.ndarray:
+    matrix = np.zeros((len(evidence), len(classes)), dtype=int)
+    column = {code: j for j, code in enumerate(classes)}
+    for i, per_theme in enumerate(evidence):
+        for code, phrases in per_theme.items():
+            matrix[i, column[code]] = len(phrases) if counts else 1
+    return matrix
+
+
+def theme_table(classifier: ThemeClassifier, texts: Sequence[str], names: dict[str, str]) -> pd.DataFrame:
+    """Classify ``texts`` and return columns ``themes``, ``theme_names``, ``evidence``.
+
+    ``themes`` holds codes joined by ``;`` in taxonomy order (empty when none),
+    ``theme_names`` the matching Chinese names, and ``evidence`` entries
+    ``code:phrase`` joined by ``;``.
+    """
+    evidence = classifier.evidence(texts)
+    order = {code: j for j, code in enumerate(classifier.classes_)}
+    themes, theme_names, evidence_col = [], [], []
+    for per_theme in evidence:
+        codes = sorted(per_theme, key=order.__getitem__)
+        themes.append(THEME_SEP.join(codes))
+        theme_names.append(THEME_SEP.join(names.get(c, c) for c in codes))
+        evidence_col.append(THEME_SEP.join(f"{c}:{p}" for c in codes for p in per_theme[c]))
+    return pd.DataFrame({"themes": themes, "theme_names": theme_names, "evidence": evidence_col})
+
+
+def split_codes(value: str) -> list[str]:
+    """Split a ``;``-joined theme cell into codes (empty cell → empty list)."""
+    return [c.strip() for c in str(value).split(THEME_SEP) if c.strip()]

@@ -1,0 +1,113 @@
+"""Normalise opinion text, and find empty, non-substantive and duplicate opinions."""
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from .datafiles import read_word_list
+from .resources import corpus_path
+
+# Chinese full-width punctuation reads better than its ASCII twin in Chinese text, so it
+# is kept through NFKC (which would otherwise turn "，" into ","). Letters, digits and
+# spaces are still folded to half-width.
+_KEEP_FULLWIDTH = "，！？：；（）"
+_PROTECT = {ord(c): 0xF0000 + i for i, c in enumerate(_KEEP_FULLWIDTH)}
+_RESTORE = {v: k for k, v in _PROTECT.items()}
+_TAG_RE = re.compile(r"<\s*(br|p|div|/p|/div|span|/span|b|/b|i|/i|strong|/strong)\s*/?\s*>", re.I)
+_INVISIBLE_RE = re.compile("[\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\ufeff\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_SPACE_RE = re.compile(r"\s+")
+
+REASONS = {
+    "empty": "empty text",
+    "no_content": "no text content (only punctuation, symbols or emoji)",
+    "non_substantive": "non-substantive answer (无意见/满意/没有 …)",
+    "duplicate": "exact duplicate of row {row}",
+    "near_duplicate": "near-duplicate of row {row} (same text after normalisation)",
+}
+
+
+def clean_text(text: object) -> str:
+    """Return ``text`` with HTML entities/tags resolved, NFKC-folded and whitespace collapsed."""
+    if text is None or (isinstance(text, float) and text != text):
+        return ""
+    s = str(text)
+    if "&" in s:
+        s = html.unescape(html.unescape(s))  # exports often double-escape (&amp;nbsp;)
+    if "<" in s:
+        s = _TAG_RE.sub(" ", s)
+    s = unicodedata.normalize("NFKC", s.translate(_PROTECT)).translate(_RESTORE)
+    s = _INVISIBLE_RE.sub("", s)
+    return _SPACE_RE.sub(" ", s).strip()
+
+
+def comparison_key(text: str) -> str:
+    """Return the text reduced to lower-cased letters and digits, for near-duplicate checks."""
+    return "".join(ch for ch in text.lower() if unicodedata.category(ch)[0] in "LN")
+
+
+class NonSubstantiveFilter:
+    """Recognise answers that carry no opinion ("无意见", "满意，没有", "/").
+
+    Parameters
+    ----------
+    phrases : sequence of str or None
+        Filler phrases; ``None`` reads ``corpora/nonsubstantive.txt``.
+    """
+
+    def __init__(self, phrases: Sequence[str] | None = None):
+        if phrases is None:
+            phrases = read_word_list(corpus_path("nonsubstantive.txt"), "non-substantive phrase list")
+        keys = {comparison_key(clean_text(p)) for p in phrases}
+        keys.discard("")
+        self.phrases = tuple(sorted(keys, key=len, reverse=True))
+        self._filler = re.compile("|".join(re.escape(p) for p in self.phrases)) if self.phrases else None
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> "NonSubstantiveFilter":
+        return cls(read_word_list(Path(path), "non-substantive phrase list"))
+
+    def reason(self, cleaned: str) -> str | None:
+        """Return a rejection reason code for a cleaned text, or None when it is substantive."""
+        if not cleaned:
+            return "empty"
+        key = comparison_key(cleaned)
+        if not key:
+            return "no_content"
+        if self._filler is not None and not self._filler.sub("", key):
+            return "non_substantive"
+        return None
+
+
+def find_duplicates(frame: pd.DataFrame, *, text: str, key: str, by: Sequence[str], row_id: str) -> pd.DataFrame:
+    """Mark repeats of an earlier row within the same ``by`` group.
+
+    A row whose ``text`` equals an earlier row's is an exact duplicate; one whose
+    ``key`` (normalised text) equals an earlier row's is a near-duplicate. Returns a
+    frame aligned with ``frame`` with columns ``reason`` ("duplicate",
+    "near_duplicate" or None) and ``duplicate_of`` (the first row's id, or None).
+    """
+    result = pd.DataFrame({"reason": None, "duplicate_of": None}, index=frame.index, dtype=object)
+    if frame.empty:
+        return result
+    for column, reason in ((text, "duplicate"), (key, "near_duplicate")):
+        cols = [*by, column]
+        pending = result["reason"].isna()
+        sub = frame.loc[pending, cols + [row_id]]
+        repeated = sub.duplicated(cols, keep="first")
+        if not repeated.any():
+            continue
+        first_ids = sub.groupby(cols, sort=False, dropna=False)[row_id].transform("first")
+        idx = repeated[repeated].index
+        result.loc[idx, "reason"] = reason
+        result.loc[idx, "duplicate_of"] = first_ids.loc[idx]
+    return result
+
+
+def describe_reason(code: str, duplicate_of: object = None) -> str:
+    """Return the human-readable rejection reason for a reason code."""
+    return REASONS[code].format(row=duplicate_of)

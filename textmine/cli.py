@@ -1,0 +1,145 @@
+"""The ``textmine`` command: a thin layer over the library (one library call per command)."""
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+
+
+def _fail_cleanly(func):
+    """Turn library errors into ``Error: …`` with exit code 1, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        from .errors import TextmineError
+
+        try:
+            return func(*args, **kwargs)
+        except TextmineError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper
+
+
+def input_options(func):
+    """Options shared by every command that reads an opinion file."""
+    for decorator in reversed([
+        click.option("--encoding", help="Force the CSV encoding (e.g. gbk, utf-8); detected by default."),
+        click.option("--sheet", help="XLSX sheet name or 1-based number (default: the first sheet)."),
+    ]):
+        func = decorator(func)
+    return func
+
+
+def column_options(func):
+    for decorator in reversed([
+        click.option("--text-col", help="Column with the opinion text (detected from common headers)."),
+        click.option("--office-col", help="Column naming the office evaluated (optional)."),
+        click.option("--group-col", help="Column with the evaluator group (评议人类别)."),
+        click.option("--satisfaction-col", help="Column with the satisfaction choice (满意度)."),
+        click.option("--evaluator-col", help="Column identifying the evaluator (used for duplicates; never written out)."),
+        click.option("--date-col", help="Column with the date."),
+    ]):
+        func = decorator(func)
+    return func
+
+
+def analysis_options(func):
+    for decorator in reversed([
+        click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out", show_default=True,
+                     help="Folder for the outputs."),
+        click.option("--taxonomy", type=click.Path(dir_okay=False), help="Your own taxonomy TOML file."),
+        click.option("--offices", type=click.Path(dir_okay=False), help="Your own office alias table (CSV)."),
+        click.option("--keep-duplicates", is_flag=True, help="Analyse duplicates instead of rejecting them."),
+        click.option("--examples", default=3, show_default=True, type=click.IntRange(1, 10),
+                     help="Representative opinions per rectification item."),
+        click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors."),
+    ]):
+        func = decorator(func)
+    return func
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="textmine")
+def main():
+    """Sort evaluation opinions into problem themes and write each office's rectification list."""
+    import jieba  # cheap to import; only its dictionary is slow to load
+
+    jieba.setLogLevel(logging.WARNING)  # the application, not the library, decides what is logged
+
+
+def _run_and_report(call, out_dir: str, quiet: bool) -> None:
+    progress = None if quiet else (lambda message: click.echo(f"… {message}", err=True))
+    analysis = call(progress)
+    if quiet:
+        return
+    counts = analysis.info["counts"]
+    click.echo(f"input rows {counts['input_rows']:,} = accepted {counts['accepted']:,} "
+               f"+ rejected {counts['rejected']:,}")
+    for reason, n in counts["rejected_by_reason"].items():
+        click.echo(f"  rejected {reason}: {n:,}")
+    unknown = analysis.info["offices"]["unknown"]
+    click.echo(f"offices {analysis.info['offices']['count']} ({len(unknown)} not in the alias table); "
+               f"opinions with a theme {counts['with_theme']:,}")
+    click.echo(f"outputs in {Path(out_dir)}/")
+
+
+@main.command()
+@click.argument("input_path", type=click.Path(exists=True, dir_okay=False))
+@column_options
+@input_options
+@analysis_options
+@_fail_cleanly
+def run(input_path, text_col, office_col, group_col, satisfaction_col, evaluator_col, date_col,
+        encoding, sheet, out_dir, taxonomy, offices, keep_duplicates, examples, quiet):
+    """Analyse INPUT (CSV or XLSX) and write comments, rejects, summaries and rectification lists."""
+    from .pipeline import run as run_job
+
+    columns = {"text": text_col, "office": office_col, "group": group_col,
+               "satisfaction": satisfaction_col, "evaluator": evaluator_col, "date": date_col}
+    _run_and_report(lambda progress: run_job(
+        input_path, out_dir, columns=columns, encoding=encoding, sheet=_sheet(sheet), taxonomy=taxonomy,
+        offices=offices, keep_duplicates=keep_duplicates, n_examples=examples, progress=progress),
+        out_dir, quiet)
+
+
+@main.command()
+@analysis_options
+@_fail_cleanly
+def demo(out_dir, taxonomy, offices, keep_duplicates, examples, quiet):
+    """Run the whole job on the embedded sample corpus (a synthetic evaluation round)."""
+    from .pipeline import demo as run_demo
+
+    _run_and_report(lambda progress: run_demo(
+        out_dir, taxonomy=taxonomy, offices=offices, keep_duplicates=keep_duplicates,
+        n_examples=examples, progress=progress), out_dir, quiet)
+
+
+@main.command()
+@click.argument("input_path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--text-col", help="Column with the text (detected from common headers).")
+@click.option("--out", "output", type=click.Path(dir_okay=False), required=True,
+              help="CSV to write: the input rows plus themes, theme_names, evidence.")
+@click.option("--taxonomy", type=click.Path(dir_okay=False), help="Your own taxonomy TOML file.")
+@input_options
+@_fail_cleanly
+def classify(input_path, text_col, output, taxonomy, encoding, sheet):
+    """Tag every row of INPUT with its themes and the evidence for them."""
+    from .pipeline import classify_file
+
+    result = classify_file(input_path, output, text_col=text_col, encoding=encoding,
+                           sheet=_sheet(sheet), taxonomy=taxonomy)
+    click.echo(f"{len(result):,} rows classified, {(result['themes'] != '').sum():,} with a theme → {output}")
+
+
+def _sheet(value: str | None):
+    return int(value) if value is not None and value.isdigit() else value
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,283 @@
+"""The whole job: read → clean/mask → segment → classify → attach to offices → write.
+
+``run`` is what ``textmine run`` calls; ``analyse`` is the same job on a table already
+in memory (for notebooks and tests). Every input row ends either in ``comments`` or in
+``rejects`` with its reason, and the counts are checked before anything is written.
+"""
+from __future__ import annotations
+
+import hashlib
+import platform
+import time
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pandas as pd
+
+from . import __version__
+from .aggregate import office_overview, office_theme_summary, rectification_items
+from .classify import LexiconThemeClassifier, ThemeClassifier, theme_table
+from .clean import NonSubstantiveFilter, clean_text, comparison_key, describe_reason, find_duplicates
+from .errors import TextmineError
+from .export import rectification_markdown, write_csv, write_json, write_rectification_xlsx, write_text
+from .offices import OfficeDirectory
+from .read import read_table, resolve_columns
+from .redact import Masker
+from .resources import corpus_path
+from .segment import Segmenter
+from .taxonomy import Taxonomy, load_taxonomy
+
+# roles copied from the input into comments.csv (evaluator identity never is)
+PASSTHROUGH_ROLES = ("group", "satisfaction", "date")
+IDENTITY_ROLES = ("evaluator", "name", "phone")
+SAMPLE_FILE = ("sample", "opinions_2025.csv")
+
+
+@dataclass
+class Toolkit:
+    """Everything the job loads from data files, built once and reused across runs."""
+
+    taxonomy: Taxonomy
+    offices: OfficeDirectory
+    masker: Masker
+    filler: NonSubstantiveFilter
+    segmenter: Segmenter
+    classifier: ThemeClassifier
+
+    @classmethod
+    def load(cls, *, taxonomy: str | Path | None = None, offices: str | Path | None = None,
+             classifier: ThemeClassifier | None = None) -> "Toolkit":
+        tax = load_taxonomy(taxonomy)
+        directory = OfficeDirectory.from_file(offices)
+        theme_words = [t for theme in tax.themes for t in theme.terms if 2 <= len(t) <= 6]
+        return cls(
+            taxonomy=tax,
+            offices=directory,
+            masker=Masker.from_file(),
+            filler=NonSubstantiveFilter(),
+            segmenter=Segmenter(extra_words=directory.vocabulary() + theme_words),
+            classifier=classifier if classifier is not None else LexiconThemeClassifier(taxonomy=tax).fit(),
+        )
+
+
+@dataclass
+class Analysis:
+    """The job's result tables plus the run record written to ``run.json``."""
+
+    comments: pd.DataFrame
+    rejects: pd.DataFrame
+    summary: pd.DataFrame
+    items: pd.DataFrame
+    overview: pd.DataFrame
+    info: dict = field(default_factory=dict)
+
+
+class _Stopwatch:
+    def __init__(self):
+        self.timings: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.timings[name] = round(self.timings.get(name, 0.0) + time.perf_counter() - start, 4)
+
+
+def analyse(frame: pd.DataFrame, columns: dict[str, str | None], toolkit: Toolkit, *,
+            keep_duplicates: bool = False, n_examples: int = 3,
+            stopwatch: _Stopwatch | None = None) -> Analysis:
+    """Analyse a table of opinions.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The input rows; its index is used as ``row_id`` (the spreadsheet row number
+        when read with :func:`textmine.read.read_table`).
+    columns : dict
+        Role → column name, as returned by :func:`textmine.read.resolve_columns`;
+        ``text`` is required, the other roles optional.
+    keep_duplicates : bool
+        Keep duplicates and near-duplicates as opinions instead of rejecting them.
+    """
+    watch = stopwatch or _Stopwatch()
+    text_col = columns.get("text")
+    if not text_col:
+        raise TextmineError("no text column given")
+    with watch.stage("clean"):
+        work = pd.DataFrame({"row_id": frame.index.to_numpy()})
+        raw_text = frame[text_col].fillna("").astype(str).to_numpy()
+        work["text"] = [clean_text(t) for t in raw_text]
+        office_col = columns.get("office")
+        written = frame[office_col].fillna("").astype(str).to_numpy() if office_col else [""] * len(frame)
+        resolved = toolkit.offices.resolve_many(written)
+        work["office"] = resolved["office"].to_numpy()
+        work["office_as_written"] = [clean_text(w) for w in written]
+        work["_known"] = resolved["office_known"].to_numpy()
+        for role in PASSTHROUGH_ROLES:
+            if columns.get(role):
+                work[role] = [clean_text(v) for v in frame[columns[role]].fillna("").astype(str)]
+        work["reason_code"] = [toolkit.filler.reason(t) for t in work["text"]]
+        work["duplicate_of"] = None
+    with watch.stage("deduplicate"):
+        if not keep_duplicates:
+            scope = ["office"]
+            if columns.get("evaluator"):
+                work["_evaluator"] = frame[columns["evaluator"]].fillna("").astype(str).to_numpy()
+                scope.append("_evaluator")
+            work["_raw"] = [t.strip() for t in raw_text]
+            work["_key"] = [comparison_key(t) for t in work["text"]]
+            candidates = work[work["reason_code"].isna()]
+            dups = find_duplicates(candidates, text="_raw", key="_key", by=scope, row_id="row_id")
+            work.loc[dups.index, "reason_code"] = work.loc[dups.index, "reason_code"].where(
+                dups["reason"].isna(), dups["reason"])
+            work.loc[dups.index, "duplicate_of"] = dups["duplicate_of"]
+    with watch.stage("mask"):
+        work["text"] = [toolkit.masker.mask(t) for t in work["text"]]
+    rejected = work["reason_code"].notna()
+    accepted = work[~rejected].reset_index(drop=True)
+    with watch.stage("classify"):
+        themes = theme_table(toolkit.classifier, accepted["text"].tolist(), toolkit.taxonomy.names())
+        accepted = pd.concat([accepted, themes], axis=1)
+    with watch.stage("aggregate"):
+        comment_cols = ["row_id", "office", "office_as_written"] + [r for r in PASSTHROUGH_ROLES if r in work] \
+            + ["text", "themes", "theme_names", "evidence"]
+        comments = accepted[comment_cols].copy()
+        comments.insert(2, "category", comments["office"].map(toolkit.offices.category))
+        rejects = work[rejected].copy()
+        rejects["reason"] = [describe_reason(c, d) for c, d in zip(rejects["reason_code"], rejects["duplicate_of"])]
+        rejects["duplicate_of"] = pd.array(rejects["duplicate_of"].tolist(), dtype="Int64")
+        rejects = rejects[["row_id", "office", "text", "reason_code", "reason", "duplicate_of"]].reset_index(drop=True)
+        summary = office_theme_summary(comments, toolkit.taxonomy)
+        items = rectification_items(comments, summary, toolkit.taxonomy, toolkit.offices,
+                                    toolkit.segmenter, n_examples=n_examples)
+        overview = office_overview(comments, items, toolkit.offices)
+    if len(comments) + len(rejects) != len(frame):  # pragma: no cover - an invariant, not an input error
+        raise AssertionError(f"row accounting broken: {len(comments)} + {len(rejects)} != {len(frame)}")
+    unknown = work.loc[~work["_known"], "office"].value_counts()
+    info = {
+        "counts": {
+            "input_rows": int(len(frame)),
+            "accepted": int(len(comments)),
+            "rejected": int(len(rejects)),
+            "rejected_by_reason": {k: int(v) for k, v in rejects["reason_code"].value_counts().sort_index().items()},
+            "with_theme": int((comments["themes"] != "").sum()),
+        },
+        "themes": {code: int(summary.loc[summary["theme"] == code, "count"].sum()) for code in toolkit.taxonomy.codes},
+        "offices": {
+            "count": int(comments["office"].nunique()),
+            "unknown": {str(k): int(v) for k, v in unknown.sort_index().items()},
+        },
+        "columns": {role: col for role, col in columns.items() if col},
+        "timings_s": watch.timings,
+    }
+    return Analysis(comments, rejects, summary, items, overview, info)
+
+
+def write_outputs(analysis: Analysis, out_dir: str | Path) -> list[Path]:
+    """Write comments.csv, rejects.csv, office_summary.csv, rectification.xlsx/.md and run.json."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    items_flat = analysis.items.assign(
+        examples=analysis.items["examples"].map(lambda xs: "\n".join(xs)),
+        measures=analysis.items["measures"].map(lambda xs: "；".join(xs)),
+    )
+    paths = [
+        write_csv(analysis.comments, out / "comments.csv"),
+        write_csv(analysis.rejects, out / "rejects.csv"),
+        write_csv(analysis.summary, out / "office_summary.csv"),
+        write_csv(items_flat, out / "rectification_items.csv"),
+        write_rectification_xlsx(analysis.items, analysis.overview, out / "rectification.xlsx"),
+        write_text(rectification_markdown(analysis.items, analysis.overview), out / "rectification.md"),
+    ]
+    paths.append(write_json(analysis.info, out / "run.json"))
+    return paths
+
+
+def run(input_path: str | Path, out_dir: str | Path, *, columns: dict[str, str | None] | None = None,
+        encoding: str | None = None, sheet: str | int | None = None,
+        taxonomy: str | Path | None = None, offices: str | Path | None = None,
+        keep_duplicates: bool = False, n_examples: int = 3,
+        toolkit: Toolkit | None = None, progress: Callable[[str], None] | None = None) -> Analysis:
+    """Read ``input_path``, analyse it and write every output into ``out_dir``."""
+    started = datetime.now(timezone.utc)
+    watch = _Stopwatch()
+    say = progress or (lambda message: None)
+    say("reading input")
+    with watch.stage("read"):
+        table = read_table(input_path, encoding=encoding, sheet=sheet)
+        mapping = resolve_columns(table, **(columns or {}))
+    with watch.stage("load"):
+        toolkit = toolkit or Toolkit.load(taxonomy=taxonomy, offices=offices)
+    say(f"analysing {len(table.frame):,} rows")
+    analysis = analyse(table.frame, mapping, toolkit, keep_duplicates=keep_duplicates,
+                       n_examples=n_examples, stopwatch=watch)
+    say("writing outputs")
+    path = Path(input_path)
+    analysis.info = {
+        "textmine_version": __version__,
+        "input": {"path": str(path), "sha256": _sha256(path), "encoding": table.encoding,
+                  "sheet": table.sheet, "delimiter": table.delimiter},
+        **analysis.info,
+        "options": {"keep_duplicates": keep_duplicates, "examples": n_examples},
+        "taxonomy": {"path": toolkit.taxonomy.source, "sha256": toolkit.taxonomy.sha256,
+                     "themes": toolkit.taxonomy.codes},
+        "versions": _versions(),
+        "started_at": started.isoformat(timespec="seconds"),
+    }
+    with watch.stage("write"):
+        write_outputs(analysis, out_dir)
+    analysis.info["timings_s"] = watch.timings
+    analysis.info["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    write_json(analysis.info, Path(out_dir) / "run.json")  # again, now with the write timing
+    return analysis
+
+
+def sample_path() -> Path:
+    """The embedded sample corpus (a synthetic evaluation round)."""
+    return corpus_path(*SAMPLE_FILE)
+
+
+def demo(out_dir: str | Path, **kwargs) -> Analysis:
+    """Run the whole job on the embedded sample corpus."""
+    return run(sample_path(), out_dir, **kwargs)
+
+
+def classify_file(input_path: str | Path, output_path: str | Path, *, text_col: str | None = None,
+                  encoding: str | None = None, sheet: str | int | None = None,
+                  taxonomy: str | Path | None = None) -> pd.DataFrame:
+    """Add ``themes``, ``theme_names`` and ``evidence`` to every row of a file and write it as CSV."""
+    table = read_table(input_path, encoding=encoding, sheet=sheet)
+    mapping = resolve_columns(table, text=text_col)
+    tax = load_taxonomy(taxonomy)
+    classifier = LexiconThemeClassifier(taxonomy=tax).fit()
+    masker = Masker.from_file()
+    texts = [masker.mask(clean_text(t)) for t in table.frame[mapping["text"]].fillna("").astype(str)]
+    result = pd.concat([table.frame.reset_index(drop=True),
+                        theme_table(classifier, texts, tax.names())], axis=1)
+    write_csv(result, output_path)
+    return result
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _versions() -> dict[str, str]:
+    import importlib.metadata as md
+
+    versions = {"python": platform.python_version()}
+    for package in ("jieba", "pandas", "scikit-learn", "openpyxl", "numpy"):
+        try:
+            versions[package] = md.version(package)
+        except md.PackageNotFoundError:
+            versions[package] = "unknown"
+    return versions
