@@ -43,6 +43,8 @@ def column_options(func):
         click.option("--group-col", help="Column with the evaluator group (评议人类别)."),
         click.option("--satisfaction-col", help="Column with the satisfaction choice (满意度)."),
         click.option("--evaluator-col", help="Column identifying the evaluator (used for duplicates; never written out)."),
+        click.option("--name-col", help="Column with the evaluator's name (never written out)."),
+        click.option("--phone-col", help="Column with the evaluator's phone (never written out)."),
         click.option("--date-col", help="Column with the date."),
     ]):
         func = decorator(func)
@@ -95,13 +97,14 @@ def _run_and_report(call, out_dir: str, quiet: bool) -> None:
 @input_options
 @analysis_options
 @_fail_cleanly
-def run(input_path, text_col, office_col, group_col, satisfaction_col, evaluator_col, date_col,
-        encoding, sheet, out_dir, taxonomy, offices, keep_duplicates, examples, quiet):
+def run(input_path, text_col, office_col, group_col, satisfaction_col, evaluator_col, name_col, phone_col,
+        date_col, encoding, sheet, out_dir, taxonomy, offices, keep_duplicates, examples, quiet):
     """Analyse INPUT (CSV or XLSX) and write comments, rejects, summaries and rectification lists."""
     from .pipeline import run as run_job
 
     columns = {"text": text_col, "office": office_col, "group": group_col,
-               "satisfaction": satisfaction_col, "evaluator": evaluator_col, "date": date_col}
+               "satisfaction": satisfaction_col, "evaluator": evaluator_col, "name": name_col,
+               "phone": phone_col, "date": date_col}
     _run_and_report(lambda progress: run_job(
         input_path, out_dir, columns=columns, encoding=encoding, sheet=_sheet(sheet), taxonomy=taxonomy,
         offices=offices, keep_duplicates=keep_duplicates, n_examples=examples, progress=progress),

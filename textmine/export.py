@@ -94,6 +94,7 @@ def write_rectification_xlsx(items: pd.DataFrame, overview: pd.DataFrame, path: 
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.hyperlink import Hyperlink
 
     header_font = Font(bold=True, color="FFFFFF")
     header_fill = PatternFill("solid", fgColor="1F4E78")
@@ -120,7 +121,7 @@ def write_rectification_xlsx(items: pd.DataFrame, overview: pd.DataFrame, path: 
         for c, value in enumerate(values, 1):
             _set_text(ws.cell(row=r, column=c), value).alignment = wrap
         link = ws.cell(row=r, column=len(values) + 1, value="查看")
-        link.hyperlink = f"#'{names[row.office]}'!A1"
+        link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{names[row.office]}'!A1")
         link.font = Font(color="0563C1", underline="single")
     ws.auto_filter.ref = f"A2:{get_column_letter(len(OVERVIEW_HEADERS))}{max(2, len(overview) + 2)}"
 

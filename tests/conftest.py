@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def toolkit():
+    """The default toolkit (taxonomy, aliases, masker, segmenter, classifier), built once."""
+    from textmine.pipeline import Toolkit
+
+    return Toolkit.load()
+
+
+@pytest.fixture(scope="session")
+def classifier(toolkit):
+    return toolkit.classifier
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory, toolkit):
+    """The demo job run once on the embedded sample corpus."""
+    from textmine.pipeline import demo
+
+    out = tmp_path_factory.mktemp("demo")
+    analysis = demo(out, toolkit=toolkit)
+    return analysis, out
+
+
+def write_csv(path: Path, rows: list[dict], encoding: str = "utf-8") -> Path:
+    pd.DataFrame(rows).to_csv(path, index=False, encoding=encoding)
+    return path

@@ -1,0 +1,92 @@
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from textmine.classify import LexiconThemeClassifier, split_codes, theme_table
+from textmine.taxonomy import load_taxonomy
+
+
+def themes_of(classifier, text):
+    return sorted(classifier.evidence([text])[0])
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("窗口态度生硬，审批拖了两个月", ["attitude", "efficiency"]),
+    ("工作人员爱理不理，材料要跑好几趟", ["attitude", "efficiency"]),
+    ("几个部门相互推诿，踢皮球", ["buck_passing"]),
+    ("多次反映至今没有解决，石沉大海", ["inaction"]),
+    ("城管粗暴执法，随意罚款", ["lawful_admin"]),
+    ("办个证还要托关系送红包", ["integrity"]),
+    ("物业乱收费，收费不公示", ["fees"]),
+    ("工作人员一问三不知，每个人说的都不一样", ["competence"]),
+    ("手续繁琐，没有一次性告知，电话打不通", ["process"]),
+    ("补贴迟迟不发，说好的政策没兑现", ["policy"]),
+    ("上班时间玩手机，迟到早退", ["discipline"]),
+])
+def test_each_theme_is_recognised(classifier, text, expected):
+    assert themes_of(classifier, text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "态度很好",
+    "工作人员态度很好，办事效率高，点赞",
+    "没有推诿",
+    "从不推诿扯皮",
+    "不存在乱收费的情况",
+    "希望尽快解决",
+    "收费标准是多少？",
+    "推诿现象没有了",
+    "建议增加周末窗口",
+])
+def test_negation_praise_and_requests_get_no_theme(classifier, text):
+    assert themes_of(classifier, text) == []
+
+
+def test_negation_is_clause_local(classifier):
+    # the negation of 推诿 does not cancel the complaint in the next clause
+    assert themes_of(classifier, "没有推诿，但是拖了三个月") == ["efficiency"]
+    assert themes_of(classifier, "态度还可以，就是审批太慢") == ["efficiency"]
+    # 不断 looks like a negation cue but is not one
+    assert themes_of(classifier, "不断推诿") == ["buck_passing"]
+
+
+def test_estimator_contract(classifier):
+    est = LexiconThemeClassifier()
+    assert est.get_params() == {"taxonomy": None, "min_matches": 1}
+    with pytest.raises(NotFittedError):
+        est.predict(["x"])
+    assert est.fit() is est
+    assert list(est.classes_) == load_taxonomy().codes
+    matrix = est.predict(["态度差", "", "无"])
+    assert matrix.shape == (3, 11) and matrix.dtype.kind == "i"
+    assert matrix[0].tolist() == [0, 1] + [0] * 9
+    assert matrix[1:].sum() == 0
+    assert clone(est).get_params() == est.get_params()
+
+
+def test_min_matches_and_decision_function():
+    strict = LexiconThemeClassifier(min_matches=2).fit()
+    assert strict.predict(["态度差"]).sum() == 0
+    assert strict.predict(["态度差，爱理不理"])[0, 1] == 1
+    scores = LexiconThemeClassifier().fit().decision_function(["态度差，爱理不理，甩脸色"])
+    assert scores[0, 1] == 3
+    with pytest.raises(ValueError, match="min_matches"):
+        LexiconThemeClassifier(min_matches=0).fit()
+
+
+def test_theme_table_columns(classifier):
+    table = theme_table(classifier, ["窗口态度生硬，审批拖了两个月", "好"], load_taxonomy().names())
+    assert table.loc[0, "themes"] == "efficiency;attitude"
+    assert table.loc[0, "theme_names"] == "办事效率;服务态度"
+    assert split_codes(table.loc[0, "evidence"]) == ["efficiency:拖了两个月", "attitude:态度生硬"]
+    assert table.loc[1].tolist() == ["", "", ""]
+
+
+def test_user_taxonomy_replaces_default(tmp_path):
+    path = tmp_path / "t.toml"
+    path.write_text('[[themes]]\ncode = "parking"\nname = "停车"\nproblem = "停车难"\n'
+                    'terms = ["停车难", "车位少"]\n', encoding="utf-8")
+    est = LexiconThemeClassifier(taxonomy=path).fit()
+    assert list(est.classes_) == ["parking"]
+    assert np.array_equal(est.predict(["停车难", "态度差"]), [[1], [0]])

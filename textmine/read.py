@@ -1,0 +1,741 @@
+"""Read an analyst's opinion file into a table of strings and map its columns to roles.
+
+``read_table`` turns a CSV/TSV/TXT or XLSX file into a :class:`Table` whose frame holds
+only strings, indexed by the row number a spreadsheet shows for each record, so that every
+later message can point the analyst at the right row. ``resolve_columns`` finds which
+column holds the opinion text, the office, the rating and so on, from the header names
+listed in ``corpora/columns.toml``.
+
+Rules worth knowing:
+
+* Text files: the encoding is forced with ``encoding`` or detected (BOM, then strict
+  UTF-8, then GB18030, which covers GBK and GB2312). The delimiter is sniffed from the
+  header among ``,`` tab ``;`` ``|``. Quoted fields may hold delimiters, doubled quotes
+  and newlines; a record with an embedded newline is still one row.
+* Leading blank rows and one-cell title rows above the header ("2023年度群众评议意见汇总")
+  are skipped; ``Table.header_row`` says where the header was found.
+* Blank rows at the end of the file are dropped. Blank rows between data rows are kept with
+  their row number (they are rejected downstream as empty opinions, so nothing disappears
+  silently).
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import difflib
+import io
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+import pandas as pd
+
+from .errors import ColumnError, DataFileError, InputError
+from .resources import corpus_path
+
+try:  # Python 3.11+
+    import tomllib
+except ModuleNotFoundError:  # pragma: no cover
+    import tomli as tomllib
+
+ROLES: tuple[str, ...] = (
+    "text", "office", "satisfaction", "group", "evaluator", "name", "phone", "date",
+)
+TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
+XLSX_SUFFIXES = (".xlsx", ".xlsm")
+DELIMITERS = (",", "\t", ";", "|")
+
+_CONTAINMENT_ROLES = ("text", "office")
+_VETO_TABLE = "containment_veto"
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP_MAGIC = b"PK\x03\x04"
+# Stream names that only an encrypted OOXML package carries inside its OLE2 container.
+_ENCRYPTION_MARKERS = ("EncryptedPackage".encode("utf-16-le"), "EncryptionInfo".encode("utf-16-le"))
+_BOMS = (  # longest first: the UTF-32 LE BOM begins with the UTF-16 LE one
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_HEADER_STRIP = "\ufeff\u200b"
+_MAX_TITLE_ROWS = 3
+_MAX_HEADER_NAME = 40  # a "header" cell longer than this is data, not a column name
+_SNIFF_LIMIT = 65536
+
+
+@dataclass(frozen=True, eq=False)
+class Table:
+    """An opinion file read as strings.
+
+    ``frame`` has one str column per header name, missing cells as ``""``, and an index
+    named ``row`` holding the row number a spreadsheet shows for each record (the header
+    is usually row 1, so the first data row is 2).
+    """
+
+    frame: pd.DataFrame
+    path: Path
+    encoding: str | None  # detected or forced; None for xlsx
+    sheet: str | None  # xlsx sheet name; None for text files
+    delimiter: str | None  # None for xlsx
+    header_row: int = 1
+
+    @property
+    def source(self) -> str:
+        """Name the file, and the sheet for a workbook, as messages should show it."""
+        return f"{self.path} (sheet {self.sheet})" if self.sheet is not None else str(self.path)
+
+
+@dataclass(frozen=True)
+class ColumnAliases:
+    """Header names that identify each role, in order, plus containment vetoes."""
+
+    names: Mapping[str, tuple[str, ...]]
+    veto: Mapping[str, tuple[str, ...]]
+    source: str = "<memory>"
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_table(path: str | Path, *, encoding: str | None = None,
+               sheet: str | int | None = None) -> Table:
+    """Read a .csv/.tsv/.txt or .xlsx/.xlsm opinion file into a :class:`Table` of strings.
+
+    encoding: force the text encoding (ignored for workbooks); detected when None.
+    sheet: workbook sheet by name or 1-based number (a digit string counts as a number when
+        no sheet has that name); the first sheet when None. Ignored for text files.
+    Raises InputError for every problem the analyst can fix.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    data = _read_bytes(path)
+    if suffix in XLSX_SUFFIXES:
+        return _read_xlsx(path, data, sheet)
+    if suffix in TEXT_SUFFIXES:
+        return _read_text(path, data, suffix, encoding)
+    if suffix == ".xls":
+        raise InputError(f"{path}: .xls (Excel 97-2003) files are not supported; "
+                         "open it in Excel or WPS and save it as .xlsx")
+    kind = f"'{suffix}'" if suffix else "without an extension"
+    raise InputError(f"{path}: unsupported file type {kind}; "
+                     "textmine reads .csv, .tsv, .txt, .xlsx and .xlsm files")
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path} is a directory, not a file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
+
+
+def _read_text(path: Path, data: bytes, suffix: str, encoding: str | None) -> Table:
+    if not data.strip():
+        raise InputError(f"{path} is empty")
+    text, used_encoding = _decode(path, data, encoding)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if not text.strip():
+        raise InputError(f"{path} is empty")
+    # Excel writes a "sep=;" line to declare the delimiter and does not show it as a row.
+    declared = re.match(r"sep=(.)(?:\r\n|\n|\r)", text)
+    if declared:
+        delimiter = declared.group(1)
+        text = text[declared.end():]
+    else:
+        delimiter = _sniff_delimiter(text, suffix)
+    rows, spans = _parse_records(path, text, delimiter)
+    frame, header_row = _build_table(path, rows, source=str(path), record_spans=spans)
+    return Table(frame=frame, path=path, encoding=used_encoding, sheet=None,
+                 delimiter=delimiter, header_row=header_row)
+
+
+def _decode(path: Path, data: bytes, encoding: str | None) -> tuple[str, str]:
+    """Return the text and the encoding used: ``encoding`` if given, else detected."""
+    if encoding is not None:
+        codec = _lookup_codec(path, encoding)
+        try:
+            return data.decode(codec), codec
+        except UnicodeDecodeError as exc:
+            line, shown = _failure_position(data, codec, exc)
+            try:
+                detected = _detect(data)[1]
+            except _Undecodable:
+                detected = None
+            if detected and detected != codec:
+                hint = f"the file looks like {detected} — pass --encoding {detected} or leave --encoding out"
+            else:
+                hint = "pass --encoding with the file's real encoding (e.g. gb18030, utf-16, big5)"
+            raise InputError(f"{path}: line {line} cannot be decoded as {codec} "
+                             f"(bytes {shown}); {hint}") from None
+    try:
+        return _detect(data)
+    except _Undecodable as exc:
+        raise InputError(f"{path}: {exc}; pass --encoding with the file's encoding "
+                         "(e.g. --encoding big5) or save it as UTF-8") from None
+
+
+class _Undecodable(Exception):
+    """No detection rule could decode the bytes; the message says where it failed."""
+
+
+def _detect(data: bytes) -> tuple[str, str]:
+    """Decode by BOM, then BOM-less UTF-16, then strict UTF-8, then GB18030."""
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            codec = "utf-8" if name == "utf-8-sig" else name  # positions relative to the body
+            body = data[len(bom):]
+            try:
+                return body.decode(codec), name
+            except UnicodeDecodeError as exc:
+                line, shown = _failure_position(body, codec, exc)
+                raise _Undecodable(f"line {line} is not valid {codec.upper()} although the file "
+                                   f"starts with a {codec.upper()} byte-order mark (bytes {shown})") from None
+    utf16 = _guess_bomless_utf16(data)
+    if utf16:
+        try:
+            return data.decode(utf16), utf16
+        except UnicodeDecodeError:
+            pass
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError as exc:
+        utf8_line, utf8_bytes = _failure_position(data, "utf-8", exc)
+    try:
+        return data.decode("gb18030"), "gb18030"
+    except UnicodeDecodeError as exc:
+        gb_line, gb_bytes = _failure_position(data, "gb18030", exc)
+        raise _Undecodable(
+            f"the encoding is neither UTF-8 (line {utf8_line}: bytes {utf8_bytes}) "
+            f"nor GB18030/GBK (line {gb_line}: bytes {gb_bytes})") from None
+
+
+def _guess_bomless_utf16(data: bytes) -> str | None:
+    """Name a UTF-16 codec when the NUL bytes say so; text in other encodings has none."""
+    sample = data[:4096]
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    if odd > len(sample) // 20 and even == 0:
+        return "utf-16-le"
+    if even > len(sample) // 20 and odd == 0:
+        return "utf-16-be"
+    return None
+
+
+def _lookup_codec(path: Path, encoding: str) -> str:
+    try:
+        info = codecs.lookup(encoding)
+    except LookupError:
+        info = None
+    if info is None or not getattr(info, "_is_text_encoding", True):
+        raise InputError(f"{path}: unknown encoding {encoding!r}; "
+                         "use a name such as utf-8, gb18030, gbk, utf-16 or big5")
+    return info.name
+
+
+def _failure_position(data: bytes, codec: str, exc: UnicodeDecodeError) -> tuple[int, str]:
+    """Return the 1-based line of a decoding failure and the offending bytes in hex."""
+    before = data[: exc.start].decode(codec, errors="replace")
+    line = len(re.split(r"\r\n|\r|\n", before))
+    shown = " ".join(f"{b:02x}" for b in data[exc.start: max(exc.end, exc.start + 1)][:4])
+    return line, shown
+
+
+def _sniff_delimiter(text: str, suffix: str) -> str:
+    """Pick the delimiter that occurs most often, outside quotes, in the header line.
+
+    A header without any delimiter means one column; the default then is tab for .tsv and
+    .txt (Excel's text exports) and comma for .csv. Later lines are never consulted: in a
+    one-column file they hold opinions, whose commas are not delimiters.
+    """
+    preferred = ("\t",) + tuple(d for d in DELIMITERS if d != "\t") if suffix == ".tsv" else DELIMITERS
+    counts = _header_delimiter_counts(text)
+    best = max(preferred, key=lambda d: counts[d])  # ties go to the earlier delimiter
+    if counts[best]:
+        return best
+    return "," if suffix == ".csv" else "\t"
+
+
+def _header_delimiter_counts(text: str) -> dict[str, int]:
+    """Count delimiters outside quotes in the first non-blank logical line."""
+    counts = dict.fromkeys(DELIMITERS, 0)
+    in_quotes = False
+    seen_content = False
+    for ch in text[:_SNIFF_LIMIT]:
+        if ch == '"':
+            in_quotes = not in_quotes
+        elif not in_quotes and ch in "\r\n":
+            if seen_content:
+                break
+            counts = dict.fromkeys(DELIMITERS, 0)
+            continue
+        elif not in_quotes and ch in counts:
+            counts[ch] += 1
+        if not ch.isspace():
+            seen_content = True
+    return counts
+
+
+def _parse_records(path: Path, text: str, delimiter: str) -> tuple[list[list[str]], list[tuple[int, int]]]:
+    """Split text into records; also return each record's first and last physical line."""
+    lines = io.StringIO(text, newline="").readlines()
+    reader = csv.reader(lines, delimiter=delimiter, quotechar='"', doublequote=True)
+    records: list[list[str]] = []
+    spans: list[tuple[int, int]] = []
+    consumed = 0
+    try:
+        for record in reader:
+            records.append(record)
+            spans.append((consumed + 1, reader.line_num))
+            consumed = reader.line_num
+    except csv.Error as exc:
+        row = len(records) + 1
+        if "field larger than field limit" in str(exc):
+            raise InputError(
+                f"{path}: row {row} (from line {consumed + 1}) has a cell longer than "
+                f"{csv.field_size_limit()} characters — most likely a double quote (\") opens a "
+                "field that is never closed; fix the quoting") from None
+        raise InputError(f"{path}: row {row} (from line {consumed + 1}) cannot be parsed "
+                         f"({exc}); check the quoting") from None
+    if spans and spans[-1][1] > spans[-1][0] and _ends_inside_quotes(lines[spans[-1][0] - 1:], delimiter):
+        first, last = spans[-1]
+        raise InputError(
+            f"{path}: row {len(records)}: a double quote (\") on line {first} opens a field that "
+            f"is never closed, so lines {first}–{last} were read as one cell; fix the quoting")
+    return records, spans
+
+
+def _ends_inside_quotes(lines: list[str], delimiter: str) -> bool:
+    try:
+        for _ in csv.reader(lines, delimiter=delimiter, strict=True):
+            pass
+    except csv.Error as exc:
+        return "unexpected end of data" in str(exc)
+    return False
+
+
+def _read_xlsx(path: Path, data: bytes, sheet: str | int | None) -> Table:
+    if not data:
+        raise InputError(f"{path} is empty")
+    if data.startswith(_OLE2_MAGIC):
+        message = f"{path} is password-protected (encrypted); save an unprotected copy"
+        if not any(marker in data for marker in _ENCRYPTION_MARKERS):
+            message += " — or, if it is an old .xls workbook renamed to .xlsx, save it as .xlsx"
+        raise InputError(message)
+    if not data.startswith(_ZIP_MAGIC):
+        raise InputError(f"{path} is not a valid .xlsx file (it is not a zip archive)")
+    import openpyxl  # only workbooks need it
+
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a damaged package
+        raise InputError(f"{path} is not a valid .xlsx file ({type(exc).__name__}: {exc})") from None
+    try:
+        name = _choose_sheet(path, workbook, sheet)
+        worksheet = workbook[name]
+        if not hasattr(worksheet, "iter_rows"):
+            raise InputError(f"{path}: sheet {name} is a chart, not a table; pass --sheet with "
+                             f"another sheet ({', '.join(workbook.sheetnames)})")
+        # Some writers record wrong dimensions; without a reset read-only mode truncates rows.
+        worksheet.reset_dimensions()
+        try:
+            rows = [[_cell_text(value) for value in values]
+                    for values in worksheet.iter_rows(min_row=1, values_only=True)]
+        except Exception as exc:  # damaged sheet XML
+            raise InputError(f"{path} is not a valid .xlsx file: sheet {name} cannot be read "
+                             f"({type(exc).__name__}: {exc})") from None
+    finally:
+        workbook.close()
+    frame, header_row = _build_table(path, rows, source=f"{path} (sheet {name})", record_spans=None)
+    return Table(frame=frame, path=path, encoding=None, sheet=name, delimiter=None,
+                 header_row=header_row)
+
+
+def _choose_sheet(path: Path, workbook, sheet: str | int | None) -> str:
+    names = list(workbook.sheetnames)
+    listing = ", ".join(names)
+    if sheet is None:
+        tables = [n for n in names if hasattr(workbook[n], "iter_rows")]
+        if not tables:
+            raise InputError(f"{path} has no worksheet with cells (sheets: {listing})")
+        return tables[0]
+    if isinstance(sheet, str):
+        if sheet in names:
+            return sheet
+        stripped = [n for n in names if n.strip() == sheet.strip()]
+        if len(stripped) == 1:
+            return stripped[0]
+        if not sheet.strip().isdigit():
+            raise InputError(f"{path}: no sheet named {sheet!r}; sheets are {listing} — "
+                             "pass --sheet with one of them")
+        sheet = int(sheet.strip())
+    if isinstance(sheet, bool) or not isinstance(sheet, int):
+        raise InputError(f"{path}: --sheet must be a sheet name or number, got {sheet!r}")
+    if not 1 <= sheet <= len(names):
+        raise InputError(f"{path}: there is no sheet number {sheet}; the workbook has "
+                         f"{len(names)} sheet(s), numbered from 1: {listing}")
+    return names[sheet - 1]
+
+
+def _cell_text(value: object) -> str:
+    """Render a workbook cell value as the text an analyst would expect to see."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        if value.is_integer() and abs(value) < 1e16:  # beyond 2**53 the digits are noise
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    return str(value)
+
+
+# ------------------------------------------------------------------ shared table shape
+
+
+def _is_blank(row: list[str]) -> bool:
+    return all(not cell.strip() for cell in row)
+
+
+def _filled(row: list[str]) -> list[int]:
+    return [i for i, cell in enumerate(row) if cell.strip()]
+
+
+def _looks_like_title(row: list[str]) -> bool:
+    return _filled(row) == [0]
+
+
+def _looks_like_header(row: list[str]) -> bool:
+    names = [row[i].strip() for i in _filled(row)]
+    return (len(names) >= 2 and len(set(names)) == len(names)
+            and all(len(n) <= _MAX_HEADER_NAME and "\n" not in n for n in names))
+
+
+def _find_header(rows: list[list[str]], *, same_width: bool) -> int:
+    """Return the index of the header row: skip blank rows and one-cell title rows.
+
+    same_width: for text files a title row must have as many fields as the header below it
+    ("标题,,," as spreadsheets export it); otherwise a one-column file whose first opinion
+    contains a comma would lose its header.
+    """
+    index = 0
+    for _ in range(_MAX_TITLE_ROWS + 1):
+        while index < len(rows) and _is_blank(rows[index]):
+            index += 1
+        following = index + 1
+        while following < len(rows) and _is_blank(rows[following]):
+            following += 1
+        if (following < len(rows) and _looks_like_title(rows[index])
+                and _looks_like_header(rows[following])
+                and (not same_width or len(rows[index]) == len(rows[following]))):
+            index = following
+            continue
+        break
+    return index
+
+
+def _column_letter(number: int) -> str:
+    """Return the spreadsheet letter of a 1-based column number (1 → A, 27 → AA)."""
+    letters = ""
+    while number:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def _clean_header(name: str) -> str:
+    return name.strip().strip(_HEADER_STRIP).strip()
+
+
+def _build_table(path: Path, rows: list[list[str]], *, source: str,
+                 record_spans: list[tuple[int, int]] | None) -> tuple[pd.DataFrame, int]:
+    """Shape parsed rows into a str frame indexed by spreadsheet row number.
+
+    record_spans is given for text files: there a row longer than the header is an error
+    (a wrong delimiter or broken quoting), while a workbook simply has an unnamed column.
+    """
+    while rows and _is_blank(rows[-1]):
+        rows = rows[:-1]
+    if not rows:
+        raise InputError(f"{source} is empty")
+    header_index = _find_header(rows, same_width=record_spans is not None)
+    raw_header = rows[header_index]
+    body = rows[header_index + 1:]
+    if not body:
+        raise InputError(f"{source} has a header row but no data rows")
+
+    named = max((i + 1 for i in _filled_or_named(raw_header)), default=0)
+    width = named
+    for offset, row in enumerate(body):
+        used = max((i + 1 for i in _filled(row)), default=0)
+        if record_spans is not None and used > len(raw_header):
+            row_number = header_index + offset + 2
+            first, last = record_spans[header_index + offset + 1]
+            spans = f" (lines {first}–{last} of the file)" if last > first else ""
+            raise InputError(
+                f"{source}: row {row_number}{spans} has {len(row)} fields but the header has "
+                f"{len(raw_header)}; check the delimiter or quoting")
+        width = max(width, used)
+
+    names = []
+    for position in range(width):
+        name = _clean_header(raw_header[position]) if position < len(raw_header) else ""
+        names.append(name or f"列{position + 1}")
+    positions: dict[str, list[int]] = {}
+    for position, name in enumerate(names, 1):
+        positions.setdefault(name, []).append(position)
+    for name, where in positions.items():
+        if len(where) > 1:
+            letters = " and ".join(_column_letter(p) for p in where)
+            raise InputError(f"{source}: column {name} appears more than once in the header "
+                             f"(columns {letters}); rename one of them")
+
+    values = [(row + [""] * width)[:width] for row in body]
+    index = pd.Index(range(header_index + 2, header_index + 2 + len(body)), name="row")
+    frame = pd.DataFrame(values, columns=names, index=index, dtype=object).astype(str)
+    return frame, header_index + 1
+
+
+def _filled_or_named(header: list[str]) -> list[int]:
+    return [i for i, cell in enumerate(header) if _clean_header(cell)]
+
+
+# ------------------------------------------------------------------ column roles
+
+
+def load_column_aliases(path: str | Path | None = None) -> ColumnAliases:
+    """Read and validate a column-name file; the shipped ``columns.toml`` when None."""
+    path = Path(path) if path is not None else corpus_path("columns.toml")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DataFileError(f"{path}: cannot read column-name file ({exc.strerror or exc})") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise DataFileError(f"{path}:{line}: column-name file must be UTF-8") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"line (\d+)", str(exc))
+        line = match.group(1) if match else len(text.splitlines()) or 1  # "at end of document"
+        raise DataFileError(f"{path}:{line}: invalid TOML: {exc}") from None
+
+    def fail(line: int, message: str) -> DataFileError:
+        return DataFileError(f"{path}:{line}: {message}")
+
+    names: dict[str, tuple[str, ...]] = {}
+    veto: dict[str, tuple[str, ...]] = {}
+    seen: dict[str, tuple[str, int]] = {}
+    veto_line = _line_of_table(text, _VETO_TABLE)
+    for key, value in data.items():
+        line = veto_line if key == _VETO_TABLE else _line_of_key(text, key)
+        if key == _VETO_TABLE:
+            if not isinstance(value, dict):
+                raise fail(line, f"[{_VETO_TABLE}] must be a table of role = [words]")
+            for role, words in value.items():
+                role_line = _line_of_key(text, role, veto_line)
+                if role not in _CONTAINMENT_ROLES:
+                    raise fail(role_line, f"[{_VETO_TABLE}] {role!r}: only "
+                               f"{' and '.join(_CONTAINMENT_ROLES)} are matched by containment")
+                veto[role] = _string_list(words, fail, role_line, f"[{_VETO_TABLE}] {role}")
+            continue
+        if key not in ROLES:
+            raise fail(line, f"unknown role {key!r}; roles are {', '.join(ROLES)}")
+        names[key] = _string_list(value, fail, line, key)
+        for name in names[key]:
+            name_line = _line_of_value(text, name, line)
+            normal = _normal(name)
+            if normal in seen:
+                other, other_line = seen[normal]
+                raise fail(name_line, f"{name!r} is listed for both {other} (line {other_line}) "
+                           f"and {key}; a header name can identify one role only")
+            seen[normal] = (key, name_line)
+    if not names.get("text"):
+        raise fail(1, "no names for role 'text'; the opinion column could never be detected")
+    return ColumnAliases(names={r: names.get(r, ()) for r in ROLES},
+                         veto={r: veto.get(r, ()) for r in _CONTAINMENT_ROLES},
+                         source=str(path))
+
+
+def _string_list(value: object, fail, line: int, what: str) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise fail(line, f"{what} must be a list of non-empty strings, got {value!r}")
+    return tuple(v.strip() for v in value)
+
+
+def _line_of_key(text: str, key: str, start_line: int = 1) -> int:
+    """Return the first line at or after ``start_line`` that assigns ``key``."""
+    key_re = re.compile(rf"""^\s*["']?{re.escape(key)}["']?\s*=""")
+    for number, line in enumerate(text.splitlines(), 1):
+        if number >= start_line and key_re.match(line):
+            return number
+    return start_line
+
+
+def _line_of_table(text: str, table: str) -> int:
+    table_re = re.compile(rf"^\s*\[\s*{re.escape(table)}\s*\]")
+    for number, line in enumerate(text.splitlines(), 1):
+        if table_re.match(line):
+            return number
+    return 1
+
+
+def _line_of_value(text: str, value: str, start_line: int) -> int:
+    for number, line in enumerate(text.splitlines(), 1):
+        if number >= start_line and (f'"{value}"' in line or f"'{value}'" in line):
+            return number
+    return start_line
+
+
+def _normal(name: str) -> str:
+    """Fold a header name for matching: NFKC, no whitespace, case-insensitive."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", name)).casefold()
+
+
+def _contains(header: str, candidate: str) -> bool:
+    # An ASCII name must stand as a word: "unit" is not the office in "community".
+    if candidate.isascii():
+        return re.search(rf"(?<![a-z0-9]){re.escape(candidate)}(?![a-z0-9])", header) is not None
+    return candidate in header
+
+
+def _option(role: str) -> str:
+    return f"--{role}-col"
+
+
+def resolve_columns(table: Table, *, aliases: ColumnAliases | None = None,
+                    **explicit: str | None) -> dict[str, str | None]:
+    """Map each role in ROLES to a column of ``table``, or None when it has none.
+
+    explicit: role=column pairs (``text="留言"``) that override detection; None means
+        detect, "" means the role has no column. Every other role is detected from the
+        header names in ``aliases`` (the shipped ``columns.toml`` when None): exact names
+        first, then for text and office a header containing a name. A column serves one
+        role only; roles are resolved in ROLES order.
+    Raises ColumnError when an explicit column is missing or no text column is found.
+    """
+    unknown = sorted(set(explicit) - set(ROLES))
+    if unknown:
+        raise TypeError(f"resolve_columns() got unknown role(s) {', '.join(unknown)}; "
+                        f"roles are {', '.join(ROLES)}")
+    aliases = aliases if aliases is not None else load_column_aliases()
+    columns = [str(c) for c in table.frame.columns]
+    listing = ", ".join(columns)
+    result: dict[str, str | None] = dict.fromkeys(ROLES)
+    claimed: dict[str, str] = {}
+    fixed = {role: value for role, value in explicit.items() if value is not None}
+
+    for role in ROLES:
+        if role not in fixed:
+            continue
+        wanted = fixed[role].strip()
+        if not wanted:
+            if role == "text":
+                raise ColumnError(f"{table.source}: {_option('text')} cannot be empty; "
+                                  f"columns are {listing}")
+            continue
+        column = _find_named(wanted, columns)
+        if column is None:
+            suggestion = _suggest(role, wanted, columns, aliases, table)
+            hint = f"pass {_option(role)} {suggestion}" if suggestion else \
+                f"pass {_option(role)} with one of them"
+            raise ColumnError(f"{table.source}: column {wanted} not found; "
+                              f"columns are {listing} — {hint}")
+        if column in claimed:
+            raise ColumnError(f"{table.source}: column {column} is given for both "
+                              f"{_option(claimed[column])} and {_option(role)}; "
+                              "a column can serve one role only")
+        result[role] = column
+        claimed[column] = role
+
+    free = [c for c in columns if c not in claimed]
+    detected = _detect_roles(free, aliases, skip=set(fixed))
+    result.update(detected)
+
+    if result["text"] is None:
+        longest = _longest_text_column(table, [c for c in columns if c not in detected.values()
+                                               and c not in claimed])
+        hint = f" ({longest} has the longest values)" if longest else ""
+        raise ColumnError(f"{table.source}: no opinion-text column found; columns are "
+                          f"{listing} — pass {_option('text')} with the column that holds "
+                          f"the opinions{hint}")
+    return result
+
+
+def _find_named(wanted: str, columns: list[str]) -> str | None:
+    if wanted in columns:
+        return wanted
+    folded = [c for c in columns if _normal(c) == _normal(wanted)]
+    return folded[0] if len(folded) == 1 else None
+
+
+def _detect_roles(columns: list[str], aliases: ColumnAliases, skip: set[str]) -> dict[str, str]:
+    """Detect roles among ``columns``: exact names for every role, then containment."""
+    normal = {c: _normal(c) for c in columns}
+    taken: set[str] = set()
+    found: dict[str, str] = {}
+    for role in ROLES:
+        if role in skip:
+            continue
+        for candidate in aliases.names.get(role, ()):
+            target = _normal(candidate)
+            match = next((c for c in columns if c not in taken and normal[c] == target), None)
+            if match is not None:
+                found[role] = match
+                taken.add(match)
+                break
+    for role in _CONTAINMENT_ROLES:
+        if role in skip or role in found:
+            continue
+        vetoes = [_normal(v) for v in aliases.veto.get(role, ())]
+        for candidate in aliases.names.get(role, ()):
+            target = _normal(candidate)
+            match = next((c for c in columns if c not in taken and _contains(normal[c], target)
+                          and not any(v in normal[c] for v in vetoes)), None)
+            if match is not None:
+                found[role] = match
+                taken.add(match)
+                break
+    return found
+
+
+def _suggest(role: str, wanted: str, columns: list[str], aliases: ColumnAliases,
+             table: Table) -> str | None:
+    """Name the column the analyst probably meant: a near spelling, else the detected one."""
+    close = difflib.get_close_matches(wanted, columns, n=1, cutoff=0.5)
+    if close:
+        return close[0]
+    detected = _detect_roles(columns, aliases, skip=set()).get(role)
+    if detected is not None:
+        return detected
+    return _longest_text_column(table, columns) if role == "text" else None
+
+
+def _longest_text_column(table: Table, columns: list[str]) -> str | None:
+    best, best_length = None, 0.0
+    for column in columns:
+        lengths = table.frame[column].str.len()
+        filled = lengths[lengths > 0]
+        mean = float(filled.mean()) if len(filled) else 0.0
+        if mean > best_length:
+            best, best_length = column, mean
+    return best
