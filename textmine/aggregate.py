@@ -154,6 +154,6 @@ def office_overview(comments: pd.DataFrame, items: pd.DataFrame, offices: Office
            if not items.empty else pd.Series(dtype=object))
     n_items = items.groupby("office").size() if not items.empty else pd.Series(dtype=int)
     base["category"] = base["office"].map(offices.category)
-    base["items"] = base["office"].map(n_items).fillna(0).astype(int)
-    base["top_themes"] = base["office"].map(top).fillna("")
+    base["items"] = [int(n_items.get(o, 0)) for o in base["office"]]
+    base["top_themes"] = [top.get(o, "") for o in base["office"]]
     return base[["office", "category", "opinions", "with_theme", "items", "top_themes"]]

@@ -76,7 +76,8 @@ def main():
 
 
 def _run_and_report(call, out_dir: str, quiet: bool) -> None:
-    progress = None if quiet else (lambda message: click.echo(f"… {message}", err=True))
+    interactive = not quiet and sys.stderr.isatty()
+    progress = (lambda message: click.echo(f"… {message}", err=True)) if interactive else None
     analysis = call(progress)
     if quiet:
         return

@@ -257,7 +257,8 @@ def classify_file(input_path: str | Path, output_path: str | Path, *, text_col: 
     classifier = LexiconThemeClassifier(taxonomy=tax).fit()
     masker = Masker.from_file()
     texts = [masker.mask(clean_text(t)) for t in table.frame[mapping["text"]].fillna("").astype(str)]
-    result = pd.concat([table.frame.reset_index(drop=True),
+    added = ["themes", "theme_names", "evidence"]
+    result = pd.concat([table.frame.drop(columns=[c for c in added if c in table.frame]).reset_index(drop=True),
                         theme_table(classifier, texts, tax.names())], axis=1)
     write_csv(result, output_path)
     return result
