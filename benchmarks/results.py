@@ -1,0 +1,25 @@
+"""Keep benchmarks/RESULTS.md: one section per benchmark, replaced when it runs again."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import re
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+HEADER = "# Benchmark results\n\nEach section is rewritten by the script named in it; figures are measured, never typed in.\n"
+
+
+def machine() -> str:
+    return f"{platform.node() or 'unknown host'}, {os.cpu_count()} CPUs, Python {platform.python_version()}, {platform.platform()}"
+
+
+def write_section(title: str, body: str, script: str | None = None) -> None:
+    """Replace (or append) the section ``## title`` of RESULTS.md with ``body``."""
+    stamp = f"_Measured {dt.date.today().isoformat()} on {machine()}._"
+    section = f"## {title}\n\n{stamp}\n\n{body.strip()}\n"
+    text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else HEADER
+    pattern = re.compile(rf"^## {re.escape(title)}\n.*?(?=^## |\Z)", re.S | re.M)
+    text = pattern.sub(lambda m: section + "\n", text) if pattern.search(text) else text.rstrip() + "\n\n" + section
+    RESULTS.write_text(text, encoding="utf-8")
