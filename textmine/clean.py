@@ -35,14 +35,19 @@ def clean_text(text: object) -> str:
     """Return ``text`` with HTML entities/tags resolved, NFKC-folded and whitespace collapsed."""
     if text is None or (isinstance(text, float) and text != text):
         return ""
-    s = str(text)
-    if "&" in s:
-        s = html.unescape(html.unescape(s))  # exports often double-escape (&amp;nbsp;)
+    s = _nfkc(str(text))
+    if "&" in s:  # after NFKC, so that full-width "&ｎｂｓｐ;" is an entity too
+        unescaped = html.unescape(html.unescape(s))  # exports often double-escape (&amp;nbsp;)
+        if unescaped != s:
+            s = _nfkc(unescaped)
     if "<" in s:
         s = _TAG_RE.sub(" ", s)
-    s = unicodedata.normalize("NFKC", s.translate(_PROTECT)).translate(_RESTORE)
     s = _INVISIBLE_RE.sub("", s)
     return _SPACE_RE.sub(" ", s).strip()
+
+
+def _nfkc(s: str) -> str:
+    return unicodedata.normalize("NFKC", s.translate(_PROTECT)).translate(_RESTORE)
 
 
 def comparison_key(text: str) -> str:

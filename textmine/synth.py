@@ -66,15 +66,13 @@ _ORIGINAL_KINDS = KINDS[:6]
 # Kinds whose rows someone would plausibly resubmit.
 _RESUBMITTABLE = frozenset({"complaint", "multi", "praise", "suggestion"})
 _END_PUNCT = frozenset("。！？!?…；;")
+_CLAUSE_PUNCT = frozenset("，。！？；：,.!?;:")
 _SLOT_RE = re.compile(r"\{([^{}]*)\}")
 _INT_SLOT_RE = re.compile(r"int:(\d+)-(\d+)$")
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 # Slots filled by code rather than a bank.
 _GENERATED_SLOTS = ("mobile", "landline", "idno", "email", "bank", "name")
-# Slots each part of the phrase file may use besides [slots] and the generated ones.
-_OFFICE_SLOTS = ("ctx", "staff", "issue", "other")
-_THEME_SLOTS = ("core", "act", "detail")
 
 
 @dataclass(frozen=True)
@@ -369,7 +367,6 @@ class _Generator:
 
     def __init__(self, phrases: _PhraseFile, offices: pd.DataFrame, seed: int):
         self.phrases = phrases
-        data = phrases.data
         self.round = phrases.section("round")
         self.themes = phrases.section("themes")
         self.theme_codes = tuple(self.themes)
@@ -377,7 +374,7 @@ class _Generator:
         self._load_slots()
         self._load_kinds()
         self._load_groups()
-        self._load_texts(data)
+        self._load_texts()
         self._load_offices(offices, seed)
         self._validate_slots()
 
@@ -402,7 +399,7 @@ class _Generator:
         for key in _GENERATED_SLOTS:
             scope[key] = getattr(self.person, key)
         self.global_scope = scope
-        for key in ("opener", "closer", "ending", "but", "joiner", "intro"):
+        for key in ("opener", "closer", "ending", "but", "joiner", "intro", "background"):
             if key not in scope:
                 raise self.phrases.error(f"slots.{key} is missing", "[slots]")
 
@@ -430,13 +427,28 @@ class _Generator:
         groups = self.phrases.section("groups")
         if not isinstance(groups, list) or not groups:
             raise self.phrases.error("[[groups]] must list at least one evaluator group", "[[groups]]")
+        for group in groups:
+            forms = group.get("forms") if isinstance(group, dict) else None
+            if not (
+                isinstance(group.get("name"), str)
+                and isinstance(group.get("weight"), (int, float))
+                and isinstance(forms, list)
+                and forms
+                and all(isinstance(w, (int, float)) and w >= 0 for w in forms)
+                and sum(forms) > 0
+            ):
+                raise self.phrases.error(
+                    f"[[groups]] entry {group!r}: needs name (text), weight (number) and forms "
+                    "(weights of filling 1, 2, 3 … forms, not all zero)",
+                    str(group.get("name", "[[groups]]")) if isinstance(group, dict) else "[[groups]]",
+                )
         self.group_names = tuple(group["name"] for group in groups)
         self.group_cum = _cumulative([group["weight"] for group in groups])
         self.group_forms = tuple(
             (tuple(range(1, len(group["forms"]) + 1)), _cumulative(group["forms"])) for group in groups
         )
 
-    def _load_texts(self, data: dict) -> None:
+    def _load_texts(self) -> None:
         ph = self.phrases
         self.theme_banks: dict[str, dict[str, tuple]] = {}
         for code, theme in self.themes.items():
@@ -493,13 +505,14 @@ class _Generator:
             raise ph.error("noise.wraps and near_duplicate.punctuation must not be empty", "[noise]")
 
         r = self.round
-        self.r = {key: ph.number(r, key, "round") for key in (
+        numbers = (
             "weekend_weight", "alias_share", "unknown_office_share", "name_share", "phone_share",
             "pii_share", "noise_share", "nonsubstantive_noise_share", "opener_share",
-            "closer_share", "bare_core_share", "contrast_share", "long_share", "habit_share",
-            "signature_context_share", "second_signature_share", "three_theme_share",
-            "duplicate_window",
-        )}
+            "closer_share", "bare_core_share", "contrast_share", "long_share", "background_share",
+            "habit_share", "signature_context_share", "second_signature_share",
+            "three_theme_share", "duplicate_window",
+        )
+        self.r = {key: ph.number(r, key, "round") for key in numbers}
         self.months = tuple(int(m) for m in r.get("months", [11, 12]))
         if not self.months or any(not 1 <= m <= 12 for m in self.months):
             raise ph.error("round.months must list months 1–12", "months =")
@@ -536,9 +549,8 @@ class _Generator:
                 )
             aliases = tuple(a.strip() for a in str(offices["aliases"].iloc[row]).split(";") if a.strip())
             others = tuple(short_names[other] for other in names if other != name) or ("上级部门",)
-            profile = self._profile(
-                name, category, aliases, categories[category], office_data.get(name, {}), others, office_rng
-            )
+            own = office_data.get(name, {})
+            profile = self._profile(name, category, aliases, categories[category], own, others, office_rng)
             self.offices.append(profile)
             by_name[name] = profile
 
@@ -546,11 +558,16 @@ class _Generator:
         for entry in self.phrases.data.get("unknown_offices", []):
             category = entry.get("category", "")
             if category not in categories:
-                raise ph.error(f"unknown_offices: {entry.get('name')!r} has unknown category {category!r}", str(entry.get("name")))
+                raise ph.error(
+                    f"unknown_offices: {entry.get('name')!r} has unknown category {category!r}",
+                    str(entry.get("name")),
+                )
             like = by_name.get(entry.get("like", ""))
             own = office_data.get(entry.get("like", ""), {}) if like else {}
             others = tuple(short_names.values()) or ("上级部门",)
-            profile = self._profile(entry["name"], category, (), categories[category], own, others, office_rng)
+            profile = self._profile(
+                entry["name"], category, (), categories[category], own, others, office_rng
+            )
             if like is not None:  # same office, other spelling: same weak spots
                 profile.theme_cum = like.theme_cum
                 profile.signatures = like.signatures
@@ -567,7 +584,10 @@ class _Generator:
         def merged(key: str) -> list[str]:
             values = list(own.get(key, [])) or list(cat.get(key, []))
             if not values:
-                raise ph.error(f"{where}: no {key} (neither the office nor its category lists any)", f"[categories.\"{category}\"]")
+                raise ph.error(
+                    f"{where}: no {key} (neither the office nor its category lists any)",
+                    f'[categories."{category}"]',
+                )
             return values
 
         base = dict(self.global_scope)
@@ -610,7 +630,7 @@ class _Generator:
             shares["nonsubstantive"],
         ]
 
-        suggestions = list(own.get("suggestions", [])) + list(cat.get("suggestions", [])) + self.suggestion_general
+        suggestions = [*own.get("suggestions", []), *cat.get("suggestions", []), *self.suggestion_general]
         suggest_bank = self._bank(suggestions)
         praise_scope = dict(
             base, core=self.praise_core, praise2=self.praise_core, staff_praise=self.praise_staff
@@ -676,13 +696,28 @@ class _Generator:
                 chosen.append(code)
         return chosen
 
-    def _finish(self, body: str, scope: dict, rng: Random, *, opener: bool, closers: tuple | None) -> str:
-        """Add opener, personal data, final punctuation, closer and export noise to a body."""
+    def _finish(
+        self,
+        body: str,
+        scope: dict,
+        rng: Random,
+        *,
+        opener: bool,
+        closers: tuple | None,
+        contact: bool = True,
+    ) -> str:
+        """Add who-is-writing, opener, personal data, final punctuation, closer and export noise.
+
+        ``opener`` allows the complaint openers; ``contact`` allows contact details after the
+        text (praise only gets a self-introduction before it).
+        """
         r = self.r
+        if opener and rng.random() < r["background_share"]:
+            body = _render(rng.choice(scope["background"]), scope, rng) + body
         if opener and rng.random() < r["opener_share"]:
             body = _render(rng.choice(scope["opener"]), scope, rng) + body
         if rng.random() < r["pii_share"]:
-            if rng.random() < 0.35:
+            if not contact or rng.random() < 0.35:
                 body = _render(rng.choice(self.pii_prefix), scope, rng) + "，" + body
             else:
                 if body[-1] not in _END_PUNCT:
@@ -698,51 +733,77 @@ class _Generator:
             body = self._noise(body, rng)
         return body
 
+    def _compose(self, build: Callable[[], str]) -> str:
+        """Call ``build`` until its text repeats no clause (at most three tries)."""
+        body = build()
+        for _ in range(2):
+            if not _repeats_clause(body):
+                break
+            body = build()
+        return body
+
     def complaint(self, profile: _OfficeProfile, rng: Random) -> tuple[str, list[str]]:
         code = rng.choices(profile.theme_codes, cum_weights=profile.theme_cum)[0]
         scope = self._theme_scope(profile, code, rng)
         banks = self.theme_banks[code]
         r = self.r
         draw = rng.random()
-        closers = scope["closer"]
         if draw < r["long_share"]:
             return self._long_complaint(code, scope, rng), [code]
         draw -= r["long_share"]
         if draw < r["contrast_share"]:
             other = rng.choice([c for c in profile.theme_codes if c != code])
-            negation = _render(rng.choice(self.theme_banks[other]["neg"]), scope, rng)
-            clause = _render(rng.choice(banks["clauses"]), scope, rng)
-            body = negation + rng.choice(scope["but"]) + clause
-            if rng.random() < 0.3:
-                body = _render(rng.choice(scope["intro"]), scope, rng) + body
-            return self._finish(body, scope, rng, opener=True, closers=closers), [code]
-        draw -= r["contrast_share"]
-        if draw < r["bare_core_share"]:
-            body = _render(rng.choice(banks["core"]), scope, rng)
+
+            def build() -> str:
+                negation = _render(rng.choice(self.theme_banks[other]["neg"]), scope, rng)
+                clause = _render(rng.choice(banks["clauses"]), scope, rng)
+                body = negation + rng.choice(scope["but"]) + clause
+                if rng.random() < 0.3:
+                    body = _render(rng.choice(scope["intro"]), scope, rng) + body
+                return body
+
+        elif draw - r["contrast_share"] < r["bare_core_share"]:
+
+            def build() -> str:
+                return _render(rng.choice(banks["core"]), scope, rng)
+
         else:
-            body = _render(rng.choice(banks["templates"]), scope, rng)
-        return self._finish(body, scope, rng, opener=True, closers=closers), [code]
+
+            def build() -> str:
+                return _render(rng.choice(banks["templates"]), scope, rng)
+
+        body = self._compose(build)
+        return self._finish(body, scope, rng, opener=True, closers=scope["closer"]), [code]
 
     def _long_complaint(self, code: str, scope: dict, rng: Random) -> str:
+        """Tell a longer story about one theme: who, where, what happened, what it shows."""
         banks = self.theme_banks[code]
-        pieces = [_render(rng.choice(scope["intro"]), scope, rng).rstrip("，")]
+        # One context, one member of staff, one subsidy through the story; other slots vary.
+        story = {key: _render(rng.choice(scope[key]), scope, rng) for key in ("ctx", "staff", "subsidy")}
+
+        def render(item) -> str:
+            return _render(item, scope, rng, dict(story))
+
+        pieces = [render(rng.choice(scope["intro"])).rstrip("，")]
         details = list(banks["detail"])
         rng.shuffle(details)
-        pieces.extend(_render(item, scope, rng) for item in details[: rng.randint(2, 3)])
-        staff = _render(rng.choice(scope["staff"]), scope, rng)
-        pieces.append(staff + _render(rng.choice(banks["act"]), scope, rng))
+        pieces.extend(render(item) for item in details[: rng.randint(2, 4)])
+        pieces.append(story["staff"] + render(rng.choice(banks["act"])))
         cores = list(banks["core"])
         rng.shuffle(cores)
-        pieces.extend(_render(item, scope, rng) for item in cores[:2])
-        body = "，".join(pieces)
+        pieces.extend(render(item) for item in cores[: rng.randint(1, 2)])
+        body = "，".join(dict.fromkeys(pieces)) + "。"  # dict.fromkeys: drop repeats, keep order
         if rng.random() < 0.5:
-            body = _render(rng.choice(scope["opener"]), scope, rng) + body
-        body += "。"
+            body += _end_sentence(render(rng.choice(banks["templates"])))
+        if rng.random() < 0.4:
+            body = render(rng.choice(scope["background"])) + body
+        if rng.random() < 0.5:
+            body = render(rng.choice(scope["opener"])) + body
         closers = list(scope["closer"])
         rng.shuffle(closers)
-        body += "".join(_render(item, scope, rng) for item in closers[: rng.randint(1, 2)])
+        body += "".join(render(item) for item in closers[: rng.randint(1, 2)])
         if rng.random() < self.r["pii_share"] * 3:
-            body += _render(rng.choice(self.pii_suffix), scope, rng) + "。"
+            body += _end_sentence(render(rng.choice(self.pii_suffix)))
         if rng.random() < self.r["noise_share"]:
             body = self._noise(body, rng)
         return body
@@ -752,26 +813,29 @@ class _Generator:
         codes = self._draw_themes(profile, k, rng)
         scopes = [self._theme_scope(profile, code, rng) for code in codes]
         first = scopes[0]
-        body = ""
-        if rng.random() < 0.5:
-            body = _render(rng.choice(first["intro"]), first, rng)
-        for index, (code, scope) in enumerate(zip(codes, scopes)):
-            if index:
-                body += rng.choice(scope["joiner"])
-            body += _render(rng.choice(self.theme_banks[code]["clauses"]), scope, rng)
+
+        def build() -> str:
+            body = _render(rng.choice(first["intro"]), first, rng) if rng.random() < 0.5 else ""
+            joiners = rng.sample(first["joiner"], k - 1)
+            for index, (code, scope) in enumerate(zip(codes, scopes)):
+                if index:
+                    body += joiners[index - 1]
+                body += _render(rng.choice(self.theme_banks[code]["clauses"]), scope, rng)
+            return body
+
+        body = self._compose(build)
         return self._finish(body, first, rng, opener=True, closers=first["closer"]), codes
 
     def praise(self, profile: _OfficeProfile, rng: Random) -> str:
         first, second = rng.sample(profile.theme_codes, 2)
-        scope = dict(
-            profile.praise_scope, neg=self.theme_banks[first]["neg"], neg2=self.theme_banks[second]["neg"]
-        )
-        body = _render(rng.choice(self.praise_templates), scope, rng)
-        return self._finish(body, scope, rng, opener=False, closers=self.praise_closers)
+        negations = {"neg": self.theme_banks[first]["neg"], "neg2": self.theme_banks[second]["neg"]}
+        scope = {**profile.praise_scope, **negations}
+        body = self._compose(lambda: _render(rng.choice(self.praise_templates), scope, rng))
+        return self._finish(body, scope, rng, opener=False, closers=self.praise_closers, contact=False)
 
     def suggestion(self, profile: _OfficeProfile, rng: Random) -> str:
         scope = profile.suggestion_scope
-        body = _render(rng.choice(self.suggestion_templates), scope, rng)
+        body = self._compose(lambda: _render(rng.choice(self.suggestion_templates), scope, rng))
         return self._finish(body, scope, rng, opener=False, closers=None)
 
     def nonsubstantive(self, evaluator: _Evaluator, rng: Random) -> str:
@@ -812,7 +876,10 @@ class _Generator:
         for _ in range(rng.randint(1, 2)):
             op = rng.randrange(4)
             if op == 0:
-                pairs = [p for p in self.near_punct if p[0] in result or p[1] in result]
+                # Swap either way, but never turn spaces into punctuation.
+                pairs = [
+                    p for p in self.near_punct if p[0] in result or (p[1] in result and not p[1].isspace())
+                ]
                 if pairs:
                     a, b = rng.choice(pairs)
                     result = result.replace(a, b) if a in result else result.replace(b, a)
@@ -821,13 +888,18 @@ class _Generator:
                 result = _to_fullwidth(result)
                 continue
             if op == 2 and len(result) > 2:
-                i = rng.randrange(1, len(result))
+                boundaries = [i + 1 for i, c in enumerate(result[:-1]) if c in _CLAUSE_PUNCT]
+                # Inside "&nbsp;" or "<br>" a space would change markup, not spacing.
+                if boundaries and (rng.random() < 0.6 or "&" in result or "<" in result):
+                    i = rng.choice(boundaries)
+                else:
+                    i = rng.randrange(1, len(result))
                 result = result[:i] + rng.choice(self.near_spaces) + result[i:]
                 continue
             stripped = result.rstrip("。！？!?…. ")
             result = stripped + rng.choice(self.near_trailing)
         if result == text:
-            result = text[:-1] if text.endswith("。") else text + "。"
+            result = text[:-1] if text and text[-1] in _END_PUNCT else text + "。"
         return result
 
     # ---- the round ---------------------------------------------------------------------------
@@ -987,6 +1059,16 @@ class _Generator:
         return SyntheticRound(opinions=opinions, truth=truth)
 
 
+def _end_sentence(text: str) -> str:
+    return text if text and text[-1] in _END_PUNCT else text + "。"
+
+
+def _repeats_clause(text: str) -> bool:
+    """Tell whether a clause occurs twice ("上门服务，很贴心，上门服务，很贴心")."""
+    clauses = [c for c in re.split(r"[，。！？；、：…]+", text) if c]
+    return len(clauses) != len(set(clauses))
+
+
 def _to_fullwidth(text: str) -> str:
     return "".join(chr(ord(c) + 0xFEE0) if c.isascii() and c.isalnum() else c for c in text)
 
@@ -1039,7 +1121,8 @@ def generate_round(
     phrases_path: str | Path | None = None,
 ) -> pd.DataFrame:
     """Generate and return the opinions table of a synthetic round (columns OPINION_COLUMNS)."""
-    return generate_with_truth(n=n, year=year, seed=seed, offices=offices, phrases_path=phrases_path).opinions
+    both = generate_with_truth(n=n, year=year, seed=seed, offices=offices, phrases_path=phrases_path)
+    return both.opinions
 
 
 def generate_truth(
@@ -1051,7 +1134,8 @@ def generate_truth(
     phrases_path: str | Path | None = None,
 ) -> pd.DataFrame:
     """Generate and return the answer key (序号, themes, kind) of the same round."""
-    return generate_with_truth(n=n, year=year, seed=seed, offices=offices, phrases_path=phrases_path).truth
+    both = generate_with_truth(n=n, year=year, seed=seed, offices=offices, phrases_path=phrases_path)
+    return both.truth
 
 
 def write_round(synthetic: SyntheticRound, out_dir: str | Path, *, year: int) -> list[Path]:
@@ -1079,7 +1163,9 @@ def write_sample(
     phrases_path: str | Path | None = None,
 ) -> list[Path]:
     """Generate a round and write it to ``out_dir``; return the written paths (opinions, truth)."""
-    synthetic = generate_with_truth(n=n, year=year, seed=seed, offices=offices, phrases_path=phrases_path)
+    synthetic = generate_with_truth(
+        n=n, year=year, seed=seed, offices=offices, phrases_path=phrases_path
+    )
     return write_round(synthetic, out_dir, year=year)
 
 
@@ -1096,7 +1182,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--phrases", default=None, help="phrase file (default: the shipped one)")
     args = parser.parse_args(argv)
     try:
-        paths = write_sample(args.out, n=args.n, year=args.year, seed=args.seed, phrases_path=args.phrases)
+        paths = write_sample(
+            args.out, n=args.n, year=args.year, seed=args.seed, phrases_path=args.phrases
+        )
     except TextmineError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 1
