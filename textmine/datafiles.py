@@ -32,7 +32,7 @@ def load_toml(path: Path, what: str) -> tuple[dict, str]:
         return tomllib.loads(text), text
     except tomllib.TOMLDecodeError as exc:
         match = re.search(r"line (\d+)", str(exc))
-        line = match.group(1) if match else "?"
+        line = match.group(1) if match else len(text.splitlines()) or 1  # "at end of document"
         raise DataFileError(f"{path}:{line}: invalid TOML in {what}: {exc}") from None
 
 
@@ -44,7 +44,7 @@ def table_lines(text: str, table: str) -> list[int]:
 
 def line_of_key(text: str, key: str, start_line: int = 1) -> int:
     """Return the first line at or after ``start_line`` that assigns ``key``."""
-    key_re = re.compile(rf"^\s*{re.escape(key)}\s*=")
+    key_re = re.compile(rf"""^\s*["']?{re.escape(key)}["']?\s*=""")
     for number, line in enumerate(text.splitlines(), 1):
         if number >= start_line and key_re.match(line):
             return number

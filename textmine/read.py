@@ -34,13 +34,11 @@ from typing import Mapping
 
 import pandas as pd
 
+from .datafiles import line_of_key as _line_of_key
+from .datafiles import load_toml
 from .errors import ColumnError, DataFileError, InputError
 from .resources import corpus_path
 
-try:  # Python 3.11+
-    import tomllib
-except ModuleNotFoundError:  # pragma: no cover
-    import tomli as tomllib
 
 ROLES: tuple[str, ...] = (
     "text", "office", "satisfaction", "group", "evaluator", "name", "phone", "date",
@@ -523,21 +521,7 @@ def _filled_or_named(header: list[str]) -> list[int]:
 def load_column_aliases(path: str | Path | None = None) -> ColumnAliases:
     """Read and validate a column-name file; the shipped ``columns.toml`` when None."""
     path = Path(path) if path is not None else corpus_path("columns.toml")
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise DataFileError(f"{path}: cannot read column-name file ({exc.strerror or exc})") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise DataFileError(f"{path}:{line}: column-name file must be UTF-8") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        match = re.search(r"line (\d+)", str(exc))
-        line = match.group(1) if match else len(text.splitlines()) or 1  # "at end of document"
-        raise DataFileError(f"{path}:{line}: invalid TOML: {exc}") from None
+    data, text = load_toml(path, "column-name file")
 
     def fail(line: int, message: str) -> DataFileError:
         return DataFileError(f"{path}:{line}: {message}")
@@ -580,15 +564,6 @@ def _string_list(value: object, fail, line: int, what: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
         raise fail(line, f"{what} must be a list of non-empty strings, got {value!r}")
     return tuple(v.strip() for v in value)
-
-
-def _line_of_key(text: str, key: str, start_line: int = 1) -> int:
-    """Return the first line at or after ``start_line`` that assigns ``key``."""
-    key_re = re.compile(rf"""^\s*["']?{re.escape(key)}["']?\s*=""")
-    for number, line in enumerate(text.splitlines(), 1):
-        if number >= start_line and key_re.match(line):
-            return number
-    return start_line
 
 
 def _line_of_table(text: str, table: str) -> int:

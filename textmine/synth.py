@@ -28,11 +28,7 @@ from typing import Callable, Sequence
 
 import pandas as pd
 
-try:  # Python 3.11+
-    import tomllib
-except ModuleNotFoundError:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
-
+from textmine.datafiles import load_toml
 from textmine.errors import ColumnError, DataFileError, TextmineError
 from textmine.resources import corpus_path
 
@@ -176,14 +172,7 @@ class _PhraseFile:
 
     def __init__(self, path: Path):
         self.path = path
-        try:
-            self.text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise DataFileError(f"{path}: cannot read the phrase file ({exc})") from exc
-        try:
-            self.data = tomllib.loads(self.text)
-        except tomllib.TOMLDecodeError as exc:
-            raise DataFileError(f"{path}: invalid TOML: {exc}") from exc
+        self.data, self.text = load_toml(path, "phrase file")
 
     def line_of(self, needle: str) -> int:
         for number, line in enumerate(self.text.splitlines(), start=1):
