@@ -406,17 +406,20 @@ def test_excel_sep_line_declares_delimiter(tmp_path):
 
 
 def test_roles_constant():
-    assert ROLES == ("text", "office", "satisfaction", "group", "evaluator", "name", "phone", "date")
+    assert ROLES == ("text", "office", "satisfaction", "group", "evaluator", "name", "phone", "date",
+                     "title", "likes", "id")
 
 
 def test_detects_common_headers_in_fixtures():
     assert resolve_columns(read_table(GBK_CSV)) == {
         "text": "意见建议", "office": "被评议单位", "satisfaction": "评价", "group": None,
         "evaluator": None, "name": None, "phone": None, "date": "填报日期",
+        "title": None, "likes": None, "id": None,
     }
     assert resolve_columns(read_table(UTF16_TXT)) == {
         "text": "意见", "office": "被评单位", "satisfaction": "评议结果", "group": "评议人类别",
         "evaluator": None, "name": None, "phone": None, "date": None,
+        "title": None, "likes": None, "id": None,
     }
     detail = resolve_columns(read_table(WORKBOOK, sheet="明细"))
     assert (detail["text"], detail["office"], detail["name"]) == ("意见内容", "单位名称", "评议人姓名")

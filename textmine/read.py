@@ -42,6 +42,7 @@ from .resources import corpus_path
 
 ROLES: tuple[str, ...] = (
     "text", "office", "satisfaction", "group", "evaluator", "name", "phone", "date",
+    "title", "likes", "id",
 )
 TEXT_SUFFIXES = (".csv", ".tsv", ".txt")
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
