@@ -90,6 +90,20 @@ def _run_and_report(call, out_dir: str, quiet: bool) -> None:
     click.echo(f"offices {analysis.info['offices']['count']} ({len(unknown)} not in the alias table); "
                f"opinions with a theme {counts['with_theme']:,}")
     click.echo(f"outputs in {Path(out_dir)}/")
+    if "workspace" in analysis.info:
+        stored = analysis.info["workspace"]
+        click.echo(f"round {stored['round']} {stored['status']} in workspace {stored['path']}")
+
+
+def workspace_options(func):
+    """``--workspace`` and ``--round``: where evaluation rounds are kept, and which one."""
+    for decorator in reversed([
+        click.option("--workspace", type=click.Path(file_okay=False),
+                     help="Workspace folder made by `textmine init` (keeps every round)."),
+        click.option("--round", "round_id", type=int, help="The evaluation round (year), e.g. 2025."),
+    ]):
+        func = decorator(func)
+    return func
 
 
 @main.command()
@@ -97,9 +111,11 @@ def _run_and_report(call, out_dir: str, quiet: bool) -> None:
 @column_options
 @input_options
 @analysis_options
+@workspace_options
 @_fail_cleanly
 def run(input_path, text_col, office_col, group_col, satisfaction_col, evaluator_col, name_col, phone_col,
-        date_col, encoding, sheet, out_dir, taxonomy, offices, keep_duplicates, examples, quiet):
+        date_col, encoding, sheet, out_dir, taxonomy, offices, keep_duplicates, examples, quiet,
+        workspace, round_id):
     """Analyse INPUT (CSV or XLSX) and write comments, rejects, summaries and rectification lists."""
     from .pipeline import run as run_job
 
@@ -108,7 +124,8 @@ def run(input_path, text_col, office_col, group_col, satisfaction_col, evaluator
                "phone": phone_col, "date": date_col}
     _run_and_report(lambda progress: run_job(
         input_path, out_dir, columns=columns, encoding=encoding, sheet=_sheet(sheet), taxonomy=taxonomy,
-        offices=offices, keep_duplicates=keep_duplicates, n_examples=examples, progress=progress),
+        offices=offices, keep_duplicates=keep_duplicates, n_examples=examples, progress=progress,
+        workspace=workspace, round_id=round_id),
         out_dir, quiet)
 
 
@@ -122,6 +139,8 @@ def demo(out_dir, taxonomy, offices, keep_duplicates, examples, quiet):
     _run_and_report(lambda progress: run_demo(
         out_dir, taxonomy=taxonomy, offices=offices, keep_duplicates=keep_duplicates,
         n_examples=examples, progress=progress), out_dir, quiet)
+    if not quiet:
+        click.echo(f"year-over-year scores and tracking (rounds 2024 → 2025) in {Path(out_dir) / 'rounds'}/")
 
 
 @main.command()
@@ -139,6 +158,164 @@ def classify(input_path, text_col, output, taxonomy, encoding, sheet):
     result = classify_file(input_path, output, text_col=text_col, encoding=encoding,
                            sheet=_sheet(sheet), taxonomy=taxonomy)
     click.echo(f"{len(result):,} rows classified, {(result['themes'] != '').sum():,} with a theme → {output}")
+
+
+@main.command()
+@click.argument("input_path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out", show_default=True,
+              help="Folder for topics.csv, doc_topics.csv, representatives.csv and the breakdowns.")
+@click.option("--k", "k", default="10", show_default=True,
+              help="Number of topics, or 'auto' to choose it by coherence among --k-range.")
+@click.option("--k-range", default="5,10,15,20,25,30", show_default=True,
+              help="Candidate numbers of topics for --k auto (comma-separated).")
+@click.option("--method", type=click.Choice(["nmf", "lda", "gensim-lda"]), default="nmf", show_default=True,
+              help="NMF on TF-IDF (fast default), scikit-learn LDA or gensim LDA.")
+@click.option("--by", type=click.Choice(["office", "month"]), multiple=True,
+              help="Breakdown(s) to write (default: every one whose column exists).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Random seed: same input + seed → same topics.")
+@click.option("--model", help="Saved topic model (a name under models/, or a folder): applied when it exists "
+                              "so topic ids stay stable, otherwise the fitted model is saved there.")
+@click.option("--coherence", type=click.Choice(["c_npmi", "c_v"]), default="c_npmi", show_default=True,
+              help="gensim coherence measure reported per topic and used by --k auto.")
+@click.option("--min-df", type=int, default=2, show_default=True, help="Drop words in fewer documents.")
+@click.option("--max-df", type=float, default=0.5, show_default=True, help="Drop words in a larger share of documents.")
+@click.option("--taxonomy", type=click.Path(dir_okay=False), help="Your own taxonomy TOML file (theme mapping).")
+@click.option("--text-col", help="Column with the text (detected from common headers).")
+@click.option("--office-col", help="Column naming the office (for topics_per_office.csv).")
+@click.option("--date-col", help="Column with the date (for topics_over_time.csv).")
+@input_options
+@_fail_cleanly
+def topics(input_path, out_dir, k, k_range, method, by, seed, model, coherence, min_df, max_df, taxonomy,
+           text_col, office_col, date_col, encoding, sheet):
+    """Discover the topics of INPUT, map them to taxonomy themes or flag them `new`."""
+    from .topics import run_topics
+
+    result = run_topics(input_path, out_dir, columns={"text": text_col, "office": office_col, "date": date_col},
+                        encoding=encoding, sheet=_sheet(sheet), k=_k(k), method=method, seed=seed,
+                        by=list(by) or None, model=model, taxonomy=taxonomy, measure=coherence,
+                        k_values=_k_range(k_range), min_df=min_df, max_df=max_df)
+    info = result.info
+    click.echo(f"{info['n_topics']} topics ({info['method']}, seed {info['seed']}) on {info['with_topic']:,} of "
+               f"{info['documents']:,} rows; mean {info['coherence_measure']} {info['mean_coherence']}, "
+               f"diversity {info['diversity']}; {info['new_topics']} topic(s) flagged new")
+    if info["model"]["path"]:
+        verb = "applied" if info["model"]["reused"] else "saved to"
+        click.echo(f"model {verb} {info['model']['path']}")
+    click.echo(f"outputs in {Path(out_dir)}/")
+
+
+@main.command()
+@click.argument("input_path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out", show_default=True,
+              help="Folder for hotspots.csv and hotspot_messages.csv.")
+@click.option("--top", type=click.IntRange(1), help="Keep only the N hottest issues.")
+@click.option("--settings", type=click.Path(dir_okay=False), help="Your own hot-issue settings (hotspots.toml).")
+@click.option("--text-col", help="Column with the message text (detected from common headers).")
+@click.option("--title-col", help="Column with the message title (留言主题).")
+@click.option("--id-col", help="Column with the message number (留言编号); row numbers otherwise.")
+@click.option("--name-col", help="Column identifying the writer (counted, never written out).")
+@click.option("--date-col", help="Column with the date.")
+@click.option("--likes-col", help="Column with the number of likes (点赞数).")
+@input_options
+@_fail_cleanly
+def hotspots(input_path, out_dir, top, settings, text_col, title_col, id_col, name_col, date_col, likes_col,
+             encoding, sheet):
+    """Group messages about one problem at one place into hot issues, ranked by heat."""
+    from .hotspots import run_hotspots
+
+    columns = {"text": text_col, "title": title_col, "id": id_col, "name": name_col, "date": date_col,
+               "likes": likes_col}
+    result = run_hotspots(input_path, out_dir, columns=columns, encoding=encoding, sheet=_sheet(sheet),
+                          settings=settings, top=top)
+    info = result.info
+    click.echo(f"{info['issues']:,} hot issues from {info['messages_in_issues']:,} of {info['messages']:,} "
+               f"messages ({info['with_place']:,} name a place)")
+    for row in result.hotspots.head(5).itertuples():
+        click.echo(f"  {row.issue}. [{row.heat:g}] {row.title} — {row.count} messages, {row.place or '无地点'}")
+    click.echo(f"outputs in {Path(out_dir)}/")
+
+
+def _k(value: str) -> int | str:
+    if value.strip().lower() == "auto":
+        return "auto"
+    if not value.strip().isdigit() or int(value) < 2:
+        raise click.BadParameter(f"must be an integer ≥ 2 or 'auto', got {value!r}", param_hint="--k")
+    return int(value)
+
+
+def _k_range(value: str) -> list[int]:
+    parts = [p.strip() for p in value.split(",") if p.strip()]
+    if not parts or not all(p.isdigit() and int(p) >= 2 for p in parts):
+        raise click.BadParameter(f"must be integers ≥ 2 separated by commas, got {value!r}",
+                                 param_hint="--k-range")
+    return [int(p) for p in parts]
+
+
+config_option = click.option("--config", type=click.Path(dir_okay=False),
+                             help="Workspace config (default: WORKSPACE/workspace.toml).")
+
+
+@main.command()
+@click.argument("workspace", type=click.Path(file_okay=False))
+@click.option("--config", type=click.Path(exists=True, dir_okay=False),
+              help="Start from this config instead of the shipped default.")
+@_fail_cleanly
+def init(workspace, config):
+    """Create WORKSPACE: a folder with workspace.toml (categories, group weights, scales) and the database."""
+    from .workspace import Workspace
+
+    ws = Workspace.init(workspace, config=config)
+    click.echo(f"workspace {ws.path}/ ready: edit {ws.config_path.name}, then "
+               f"`textmine run FILE --workspace {ws.path} --round YEAR`")
+
+
+@main.command()
+@click.option("--workspace", type=click.Path(file_okay=False), required=True, help="Workspace folder.")
+@click.option("--round", "round_id", type=int, help="Write only this round's scores (all rounds are scored).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out", show_default=True,
+              help="Folder for scores.csv.")
+@config_option
+@_fail_cleanly
+def score(workspace, round_id, out_dir, config):
+    """Score every office of every round: satisfaction rates, weighted composite, ranks, key-help flags."""
+    from .scoring import score_workspace
+
+    scores = score_workspace(workspace, out_dir, round_id=round_id, config=config)
+    ranked = int(scores["ranked"].sum())
+    click.echo(f"{len(scores):,} office scores ({ranked:,} ranked, {int(scores['key_help'].sum()):,} "
+               f"重点帮助单位) → {Path(out_dir) / 'scores.csv'}")
+
+
+@main.command()
+@click.option("--workspace", type=click.Path(file_okay=False), required=True, help="Workspace folder.")
+@click.option("--round", "round_id", type=int, required=True, help="The round to check, e.g. 2026.")
+@click.option("--since", type=int, required=True, help="The earlier round to compare with, e.g. 2025.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out", show_default=True,
+              help="Folder for tracking.csv, tracking.md, scores.csv and rectification.xlsx.")
+@config_option
+@_fail_cleanly
+def track(workspace, round_id, since, out_dir, config):
+    """Track each office's problem themes from round SINCE to ROUND: improved, persisting, new, rebounded."""
+    from .tracking import track_workspace
+
+    tracking = track_workspace(workspace, round_id, since, out_dir, config=config)
+    counts = tracking["status"].value_counts()
+    click.echo(", ".join(f"{status} {int(counts.get(status, 0)):,}"
+                         for status in ("improved", "absent", "persisting", "new", "rebounded")))
+    click.echo(f"outputs in {Path(out_dir)}/")
+
+
+@main.command()
+@click.option("--workspace", type=click.Path(file_okay=False), required=True, help="Workspace folder.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True,
+              help="Folder for one <table>.parquet per workspace table.")
+@_fail_cleanly
+def export(workspace, out_dir):
+    """Write every workspace table as Parquet (for pandas, Dask or Spark)."""
+    from .workspace import Workspace
+
+    paths = Workspace.open(workspace).export_parquet(out_dir)
+    click.echo(f"{len(paths)} tables → {Path(out_dir)}/")
 
 
 @main.command()

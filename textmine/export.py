@@ -89,8 +89,13 @@ def sheet_names(offices: list[str], reserved: tuple[str, ...] = ("总览",)) -> 
 
 
 def write_rectification_xlsx(items: pd.DataFrame, overview: pd.DataFrame, path: str | Path,
-                             *, title: str = "整改清单") -> Path:
-    """Write the rectification workbook: an overview sheet and one sheet per office."""
+                             *, title: str = "整改清单",
+                             extra_sheets: dict[str, pd.DataFrame] | None = None) -> Path:
+    """Write the rectification workbook: an overview sheet and one sheet per office.
+
+    ``extra_sheets`` (sheet name → table, e.g. scores and tracking) are added after the
+    overview as plain tables with their column names as headers.
+    """
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -115,7 +120,8 @@ def write_rectification_xlsx(items: pd.DataFrame, overview: pd.DataFrame, path: 
     ws.cell(row=1, column=1).font = Font(bold=True, size=14)
     header(ws, 2, OVERVIEW_HEADERS, OVERVIEW_WIDTHS)
     ws.freeze_panes = "A3"
-    names = sheet_names(list(overview["office"]))
+    extra_sheets = extra_sheets or {}
+    names = sheet_names(list(overview["office"]), reserved=("总览", *extra_sheets))
     for r, row in enumerate(overview.itertuples(index=False), 3):
         values = [row.office, row.category, row.opinions, row.with_theme, row.items, row.top_themes]
         for c, value in enumerate(values, 1):
@@ -124,6 +130,16 @@ def write_rectification_xlsx(items: pd.DataFrame, overview: pd.DataFrame, path: 
         link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{names[row.office]}'!A1")
         link.font = Font(color="0563C1", underline="single")
     ws.auto_filter.ref = f"A2:{get_column_letter(len(OVERVIEW_HEADERS))}{max(2, len(overview) + 2)}"
+
+    for name, table in extra_sheets.items():
+        sheet = wb.create_sheet(name)
+        header(sheet, 1, [str(c) for c in table.columns], [max(8, min(40, 2 * len(str(c)) + 4)) for c in table.columns])
+        sheet.freeze_panes = "B2"
+        for r, values in enumerate(table.itertuples(index=False), 2):
+            for c, value in enumerate(values, 1):
+                value = None if pd.isna(value) else value.item() if hasattr(value, "item") else value
+                _set_text(sheet.cell(row=r, column=c), value)
+        sheet.auto_filter.ref = f"A1:{get_column_letter(max(1, len(table.columns)))}{max(1, len(table) + 1)}"
 
     by_office = {office: frame for office, frame in items.groupby("office", sort=False)}
     for row in overview.itertuples(index=False):

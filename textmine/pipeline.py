@@ -27,6 +27,7 @@ from .offices import OfficeDirectory
 from .read import read_table, resolve_columns
 from .redact import Masker
 from .resources import corpus_path
+from .scoring import rating_frame
 from .segment import Segmenter
 from .taxonomy import Taxonomy, load_taxonomy
 
@@ -34,6 +35,7 @@ from .taxonomy import Taxonomy, load_taxonomy
 PASSTHROUGH_ROLES = ("group", "satisfaction", "date")
 IDENTITY_ROLES = ("evaluator", "name", "phone")
 SAMPLE_FILE = ("sample", "opinions_2025.csv")
+PREVIOUS_SAMPLE_FILE = ("sample", "opinions_2024.csv")  # the sample's previous round, for the demo's comparison
 
 
 @dataclass
@@ -73,6 +75,8 @@ class Analysis:
     items: pd.DataFrame
     overview: pd.DataFrame
     info: dict = field(default_factory=dict)
+    # every input row with a satisfaction value, also rows whose text was rejected (for scoring)
+    ratings: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 class _Stopwatch:
@@ -156,6 +160,8 @@ def analyse(frame: pd.DataFrame, columns: dict[str, str | None], toolkit: Toolki
         items = rectification_items(comments, summary, toolkit.taxonomy, toolkit.offices,
                                     toolkit.segmenter, n_examples=n_examples)
         overview = office_overview(comments, items, toolkit.offices)
+        ratings = rating_frame(work, frame, columns)
+        ratings["category"] = ratings["office"].map(toolkit.offices.category)
     if len(comments) + len(rejects) != len(frame):  # pragma: no cover - an invariant, not an input error
         raise AssertionError(f"row accounting broken: {len(comments)} + {len(rejects)} != {len(frame)}")
     unknown = work.loc[~work["_known"], "office"].value_counts()
@@ -175,7 +181,7 @@ def analyse(frame: pd.DataFrame, columns: dict[str, str | None], toolkit: Toolki
         "columns": {role: col for role, col in columns.items() if col},
         "timings_s": watch.timings,
     }
-    return Analysis(comments, rejects, summary, items, overview, info)
+    return Analysis(comments, rejects, summary, items, overview, info, ratings)
 
 
 def write_outputs(analysis: Analysis, out_dir: str | Path) -> list[Path]:
@@ -202,9 +208,20 @@ def run(input_path: str | Path, out_dir: str | Path, *, columns: dict[str, str |
         encoding: str | None = None, sheet: str | int | None = None,
         taxonomy: str | Path | None = None, offices: str | Path | None = None,
         keep_duplicates: bool = False, n_examples: int = 3,
-        toolkit: Toolkit | None = None, progress: Callable[[str], None] | None = None) -> Analysis:
-    """Read ``input_path``, analyse it and write every output into ``out_dir``."""
+        toolkit: Toolkit | None = None, progress: Callable[[str], None] | None = None,
+        workspace: str | Path | None = None, round_id: int | None = None) -> Analysis:
+    """Read ``input_path``, analyse it and write every output into ``out_dir``.
+
+    With ``workspace`` the analysis is also stored there as round ``round_id`` (see
+    :meth:`textmine.workspace.Workspace.ingest`); the result is in ``info["workspace"]``.
+    """
     started = datetime.now(timezone.utc)
+    if workspace is not None:
+        from .workspace import Workspace
+
+        if round_id is None:
+            raise TextmineError("--workspace needs --round (the evaluation round, e.g. --round 2025)")
+        store = Workspace.open(workspace)
     watch = _Stopwatch()
     say = progress or (lambda message: None)
     say("reading input")
@@ -231,6 +248,10 @@ def run(input_path: str | Path, out_dir: str | Path, *, columns: dict[str, str |
     }
     with watch.stage("write"):
         write_outputs(analysis, out_dir)
+    if workspace is not None:
+        with watch.stage("ingest"):
+            ingested = store.ingest(analysis, round_id)
+        analysis.info["workspace"] = {"path": str(workspace), "round": round_id, "status": ingested.status}
     analysis.info["timings_s"] = watch.timings
     analysis.info["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     write_json(analysis.info, Path(out_dir) / "run.json")  # again, now with the write timing
@@ -243,8 +264,27 @@ def sample_path() -> Path:
 
 
 def demo(out_dir: str | Path, **kwargs) -> Analysis:
-    """Run the whole job on the embedded sample corpus."""
-    return run(sample_path(), out_dir, **kwargs)
+    """Run the whole job on the embedded sample corpus, then compare it with the previous round.
+
+    ``out_dir`` gets the outputs of ``run`` for round 2025; ``out_dir/rounds/`` a workspace with
+    rounds 2024 and 2025 and the outputs of ``textmine track --round 2025 --since 2024``
+    (scores.csv, tracking.csv, tracking.md, rectification.xlsx with score and tracking sheets).
+    """
+    from .tracking import track_workspace
+    from .workspace import Workspace
+
+    if kwargs.get("toolkit") is None:
+        kwargs["toolkit"] = Toolkit.load(taxonomy=kwargs.get("taxonomy"), offices=kwargs.get("offices"))
+    analysis = run(sample_path(), out_dir, **kwargs)
+    previous_table = read_table(corpus_path(*PREVIOUS_SAMPLE_FILE))
+    previous = analyse(previous_table.frame, resolve_columns(previous_table), kwargs["toolkit"],
+                       keep_duplicates=kwargs.get("keep_duplicates", False), n_examples=kwargs.get("n_examples", 3))
+    rounds_dir = Path(out_dir) / "rounds"
+    workspace = Workspace.init(rounds_dir / "workspace")
+    workspace.ingest(previous, 2024)
+    workspace.ingest(analysis, 2025)
+    track_workspace(workspace.path, 2025, 2024, rounds_dir)
+    return analysis
 
 
 def classify_file(input_path: str | Path, output_path: str | Path, *, text_col: str | None = None,
