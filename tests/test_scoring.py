@@ -106,10 +106,14 @@ def test_offices_tied_at_the_bottom_are_all_flagged_and_a_tied_category_is_not()
             ("R", "k", "A", "不满意"), ("R", "k", "A", "不满意"),
             ("S", "k", "A", "不满意"), ("S", "k", "A", "不满意"),
             ("T", "j", "A", "满意"), ("T", "j", "A", "满意"),
-            ("U", "j", "A", "满意"), ("U", "j", "A", "满意")]
+            ("U", "j", "A", "满意"), ("U", "j", "A", "满意"),
+            ("M", "", "A", "满意"), ("M", "", "A", "满意"),           # offices without a category are
+            ("N", "", "A", "不满意"), ("N", "", "A", "不满意")]        # never "bottom of category"
     scores = score_round(ratings(rows), CONFIG).set_index("office")
     assert scores.loc[["P", "R", "S"], "category_rank"].tolist() == [1, 2, 2]
-    assert scores["bottom_of_category"].to_dict() == {"P": False, "R": True, "S": True, "T": False, "U": False}
+    assert scores["bottom_of_category"].to_dict() == {"P": False, "R": True, "S": True, "T": False, "U": False,
+                                                      "M": False, "N": False}
+    assert scores.loc["N", "category_rank"] == 2
 
 
 def test_change_against_the_previous_round_and_fall_flag():

@@ -80,9 +80,9 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[f
 
 
 def _z(confidence: float) -> float:
-    from scipy.stats import norm
+    from statistics import NormalDist  # the standard library's is exact enough and imports fast
 
-    return float(norm.ppf(1 - (1 - confidence) / 2))
+    return NormalDist().inv_cdf(1 - (1 - confidence) / 2)
 
 
 def _wilson(successes: int, n: int, z: float) -> tuple[float, float]:
@@ -105,12 +105,18 @@ def _number(value: str) -> float:
 
 
 def detect_scale(values, config: WorkspaceConfig) -> str:
-    """Return the scale of a round's ratings: the configured one, or guessed when ``auto``."""
+    """Return the scale of a round's ratings: the configured one, or guessed when ``auto``.
+
+    ``auto``: words (fewer than half of the ratings are numbers) → three-level; whole numbers
+    within the five-point range → five-point; other numbers → hundred-point.
+    """
     if config.scale != "auto":
         return config.scale
-    numbers = [_number(v) for v in values]
-    readable = [x for x in numbers if not math.isnan(x)]
-    if not readable or len(readable) < 0.5 * len(numbers):
+    counts = pd.Series(values, dtype=object).value_counts()
+    numbers = {v: _number(v) for v in counts.index}
+    readable = [x for x in numbers.values() if not math.isnan(x)]
+    n_readable = sum(n for v, n in counts.items() if not math.isnan(numbers[v]))
+    if not readable or n_readable < 0.5 * counts.sum():
         return "three_level"
     low, high = config.five_point.low, config.five_point.high
     if all(low <= x <= high and float(x).is_integer() for x in readable):
@@ -130,21 +136,23 @@ def rate_forms(ratings: pd.DataFrame, config: WorkspaceConfig) -> pd.DataFrame:
         if column not in forms:
             forms[column] = pd.NA if column in ("row_id", "evaluator") else ""
     forms["group"] = forms["group"].fillna("").astype(str).str.strip().replace("", NO_GROUP)
-    forms["category"] = [config.category(o, str(c) if isinstance(c, str) else "")
-                         for o, c in zip(forms["office"], forms["category"])]
+    written = forms["category"].fillna("").astype(str).astype(object)
+    configured = forms["office"].map(config.categories).astype(object)
+    forms["category"] = configured.where(configured.notna(), written)
     values = forms["rating"].fillna("").astype(str).str.strip()
+    distinct = values.unique()  # ratings take few distinct values: read each once
     scale = detect_scale(values, config) if len(values) else "three_level"
     if scale == "three_level":
-        levels = [config.labels.get(v) for v in values]
-        forms["points"] = [config.points[lv] if lv else math.nan for lv in levels]
-        forms["level"] = levels
+        level_of = {v: config.labels.get(v) for v in distinct}
+        points_of = {v: config.points[lv] if lv else math.nan for v, lv in level_of.items()}
     else:
         numeric = config.five_point if scale == "five_point" else config.hundred_point
-        numbers = [_number(v) for v in values]
-        levels = [numeric.level(x) for x in numbers]
-        forms["points"] = [numeric.points(x) if lv else math.nan for x, lv in zip(numbers, levels)]
-        forms["level"] = levels
-    forms["weight"] = [config.weight(g) for g in forms["group"]]
+        level_of = {v: numeric.level(_number(v)) for v in distinct}
+        points_of = {v: numeric.points(_number(v)) if lv else math.nan for v, lv in level_of.items()}
+    forms["level"] = values.map(level_of).astype(object)
+    forms["points"] = values.map(points_of).astype(float)
+    weight_of = {g: config.weight(g) for g in forms["group"].unique()}
+    forms["weight"] = forms["group"].map(weight_of).astype(float)
     counted = forms["level"].notna()
     if config.one_rating_per_evaluator:
         known = counted & forms["evaluator"].notna()
@@ -257,7 +265,7 @@ def flag_offices(scores: pd.DataFrame, config: WorkspaceConfig, prominent: pd.Da
     scores = scores.copy()
     worst = scores["category_rank"].groupby(scores["category"]).transform("max")
     # worst > 1: when every ranked office of a category ties, none of them is at the bottom
-    scores["bottom_of_category"] = (scores["ranked"] & (worst > 1)
+    scores["bottom_of_category"] = (scores["ranked"] & (worst > 1) & (scores["category"] != "")
                                     & (scores["category_rank"] == worst)).fillna(False).astype(bool)
     scores["fell"] = (scores["rank_change"] <= -config.fall_places).fillna(False).astype(bool)
     named: dict[str, str] = {}
