@@ -247,3 +247,38 @@ def test_invalid_config_names_file_and_line(tmp_path, body, message):
     path.write_text(body, encoding="utf-8")
     with pytest.raises(DataFileError, match=message):
         load_config(path)
+
+
+# ---- invariants on random rounds ----------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+rating_rows = st.lists(st.tuples(st.sampled_from("ABCDE"), st.sampled_from(["k1", "k2", ""]),
+                                 st.sampled_from(["A", "B", "C", "Z", ""]),
+                                 st.sampled_from(["满意", "基本满意", "不满意", "一般", "?", ""]),
+                                 st.one_of(st.none(), st.integers(1, 6))), max_size=60)
+
+
+@settings(max_examples=25, deadline=None)
+@given(rating_rows, st.booleans())
+def test_scores_invariants(rows, per_evaluator):
+    rows = [(office, category if office < "C" else "k2", group, rating, evaluator if evaluator is not None else pd.NA)
+            for office, category, group, rating, evaluator in rows]
+    config = WorkspaceConfig(weights={"A": 3, "B": 1, "C": 2, "Z": 0}, min_forms=3,
+                             one_rating_per_evaluator=per_evaluator)
+    frame = ratings(rows)
+    scores = score_round(frame, config)
+    assert int((scores["forms"] + scores["unrated"] + scores["superseded"]).sum()) == len(frame)
+    assert ((scores["n_satisfied"] + scores["n_basic"] + scores["n_dissatisfied"]) == scores["forms"]).all()
+    rated = scores[scores["forms"] > 0]
+    assert ((rated["satisfaction_low"] <= rated["satisfaction_rate"])
+            & (rated["satisfaction_rate"] <= rated["satisfaction_high"])).all()
+    assert scores["composite"].dropna().between(0, 100).all()
+    ranked = scores[scores["ranked"]]
+    assert (ranked["forms"] >= 3).all() and scores.loc[~scores["ranked"], "rank"].isna().all()
+    for row in ranked.itertuples():
+        assert row.rank == 1 + (ranked["composite"] > row.composite).sum()      # ties share the best rank
+        same = ranked[ranked["category"] == row.category]
+        assert row.category_rank == 1 + (same["composite"] > row.composite).sum()
+    assert (scores["key_help"] == (scores["key_help_reasons"] != "")).all()
