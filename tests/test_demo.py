@@ -58,5 +58,8 @@ def test_demo_workbook_has_a_sheet_per_office(demo_run):
     # each item shows 1-3 representative opinions, all from the office's accepted comments
     by_office = analysis.comments.groupby("office")["text"].agg(set)
     for item in analysis.items.itertuples():
+        if item.evaluators < 3:  # --min-evaluators: too few people to quote any of them
+            assert item.examples == [] and "不列原文" in item.problem
+            continue
         assert 1 <= len(item.examples) <= 3
         assert set(item.examples) <= by_office[item.office]

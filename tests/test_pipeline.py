@@ -1,4 +1,5 @@
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -9,7 +10,7 @@ from textmine.read import read_table, resolve_columns
 from .conftest import FIXTURES, write_csv
 
 OUTPUTS = {"comments.csv", "rejects.csv", "office_summary.csv", "rectification.xlsx", "rectification.md",
-           "rectification_items.csv", "run.json"}
+           "rectification_items.csv", "run.json", "report.html", "charts"}
 
 
 def read_out(out, name):
@@ -88,8 +89,12 @@ def test_themes_evidence_and_negation(mixed_run):
 def test_personal_data_never_reaches_the_outputs(mixed_run):
     _, out = mixed_run
     for path in out.iterdir():
-        if path.suffix in {".csv", ".md", ".json"}:
+        if path.is_dir():  # charts/: pictures of counts, no text to leak
+            continue
+        if path.suffix in {".csv", ".md", ".json", ".html"}:
             text = path.read_text(encoding="utf-8-sig")
+            # inlined images and font are base64, where "P1" can occur by chance
+            text = re.sub(r"data:[a-z/]+;base64,[A-Za-z0-9+/=]+", "", text)
         else:
             import zipfile
             with zipfile.ZipFile(path) as z:
@@ -101,7 +106,7 @@ def test_personal_data_never_reaches_the_outputs(mixed_run):
     assert "【电话】" in (out / "comments.csv").read_text(encoding="utf-8-sig")
 
 
-def test_summary_and_rectification(mixed_run):
+def test_summary_and_rectification(mixed_run, toolkit):
     analysis, out = mixed_run
     summary = read_out(out, "office_summary.csv")
     smr = summary[summary["office"] == "市市场监督管理局"]
@@ -109,8 +114,12 @@ def test_summary_and_rectification(mixed_run):
         ["efficiency", "2", "2", "1.0", "1"], ["attitude", "2", "2", "1.0", "1"]]
     items = analysis.items[analysis.items["office"] == "市市场监督管理局"]
     assert items["theme"].tolist() == ["efficiency", "attitude"]
-    # two identical opinions from different evaluators are shown once
-    assert items.iloc[0]["examples"] == ["窗口态度生硬，办营业执照拖了两个月"]
+    # two evaluators only: counts but no verbatim quote (--min-evaluators defaults to 3)
+    assert items.iloc[0]["examples"] == [] and items.iloc[0]["evaluators"] == 2
+    # with the rule relaxed, two identical opinions from different evaluators are shown once
+    table = read_table(out.parent / "in.csv")
+    relaxed = analyse(table.frame, resolve_columns(table), toolkit, min_evaluators=1).items
+    assert relaxed[relaxed["office"] == "市市场监督管理局"].iloc[0]["examples"] == ["窗口态度生硬，办营业执照拖了两个月"]
     md = (out / "rectification.md").read_text(encoding="utf-8")
     assert "## 市市场监督管理局" in md and "限时办结制" in md
 
@@ -159,5 +168,5 @@ def test_rerun_gives_identical_files(mixed_run, tmp_path, toolkit):
     _, out = mixed_run
     src = write_csv(tmp_path / "in.csv", MIXED)
     run(src, tmp_path / "again", toolkit=toolkit)
-    for name in OUTPUTS - {"run.json", "rectification.xlsx"}:
+    for name in OUTPUTS - {"run.json", "rectification.xlsx", "report.html", "charts"}:  # these record the run's time
         assert (tmp_path / "again" / name).read_bytes() == (out / name).read_bytes(), name

@@ -14,7 +14,7 @@ from .taxonomy import Taxonomy
 
 SUMMARY_COLUMNS = ["office", "theme", "theme_name", "count", "opinions", "share", "rank"]
 ITEM_COLUMNS = ["office", "category", "item", "theme", "theme_name", "problem", "count", "share",
-                "examples", "measures"]
+                "examples", "measures", "evaluators"]
 # columns an office fills in when it answers its rectification list
 FILL_IN_COLUMNS = ["整改措施", "责任人", "完成时限", "整改状态"]
 
@@ -95,21 +95,36 @@ def representative_opinions(texts: Sequence[str], groups: dict[tuple, list[int]]
 
 def rectification_items(comments: pd.DataFrame, summary: pd.DataFrame, taxonomy: Taxonomy,
                         offices: OfficeDirectory, tokenizer: Callable[[str], list[str]],
-                        *, n_examples: int = 3, top_phrases: int = 3) -> pd.DataFrame:
+                        *, n_examples: int = 3, top_phrases: int = 3,
+                        evaluators: Sequence[object] | None = None, min_evaluators: int = 3) -> pd.DataFrame:
     """Build each office's rectification list: one item per theme with complaints.
 
     Returns columns ``office, category, item, theme, theme_name, problem, count,
-    share, examples, measures`` (``examples`` a list of masked opinion texts,
-    ``measures`` a list of suggested measures), items numbered by frequency within
-    the office. ``problem`` states the theme's problem in one line with the phrases
-    the office's opinions used most.
+    share, examples, measures, evaluators`` (``examples`` a list of masked opinion
+    texts, ``measures`` a list of suggested measures, ``evaluators`` the number of
+    distinct evaluators behind the item), items numbered by frequency within the
+    office. ``problem`` states the theme's problem in one line with the phrases the
+    office's opinions used most.
+
+    evaluators: who wrote each comment (aligned with ``comments``; evaluator id, or
+        phone or name when there is no id). None or an empty value counts each opinion
+        as written by a different person — a file without identity columns gives no way
+        to tell people apart, and opinions from one person are already weighted once by
+        duplicate and flood detection.
+    min_evaluators: an item backed by fewer distinct evaluators shows no verbatim
+        opinion (``examples`` is empty and ``problem`` says why): with one or two
+        evaluators the office could guess who wrote it.
     """
+    if not isinstance(min_evaluators, int) or isinstance(min_evaluators, bool) or min_evaluators < 1:
+        raise ValueError(f"min_evaluators must be a positive integer, got {min_evaluators!r}")
     if summary.empty:
         return pd.DataFrame(columns=ITEM_COLUMNS)
     comments = comments.reset_index(drop=True)
     texts = comments["text"].tolist()
-    long = explode_themes(comments.assign(_pos=np.arange(len(comments))))
+    who = _evaluator_ids(evaluators, len(comments))
+    long = explode_themes(comments.assign(_pos=np.arange(len(comments)), _who=who))
     groups = {key: list(frame["_pos"]) for key, frame in long.groupby(["office", "theme"], sort=False)}
+    distinct = {key: frame["_who"].nunique() for key, frame in long.groupby(["office", "theme"], sort=False)}
     examples = representative_opinions(texts, groups, tokenizer, n=n_examples)
     phrases = _top_phrases(long, top_phrases)
 
@@ -120,16 +135,35 @@ def rectification_items(comments: pd.DataFrame, summary: pd.DataFrame, taxonomy:
         said = phrases.get((row.office, row.theme))
         if said:
             problem = f"{problem}（群众反映：{'、'.join(said)}）"
+        people = int(distinct.get((row.office, row.theme), 0))
+        shown = [texts[i] for i in examples.get((row.office, row.theme), [])]
+        if people < min_evaluators:
+            shown = []
+            problem = f"{problem}（评议人少于{min_evaluators}人，为保护评议人不列原文）"
         records.append({
             "office": row.office, "category": offices.category(row.office), "theme": row.theme,
             "theme_name": row.theme_name, "problem": problem, "count": int(row.count),
-            "share": float(row.share), "examples": [texts[i] for i in examples.get((row.office, row.theme), [])],
-            "measures": list(theme.measures) if theme else [],
+            "share": float(row.share), "examples": shown,
+            "measures": list(theme.measures) if theme else [], "evaluators": people,
         })
     items = pd.DataFrame.from_records(records)
     items = items.sort_values(["office", "count"], ascending=[True, False], kind="stable")
     items["item"] = items.groupby("office").cumcount() + 1
     return items[ITEM_COLUMNS].reset_index(drop=True)
+
+
+def _evaluator_ids(evaluators: Sequence[object] | None, n: int) -> list[str]:
+    """One id per comment; a missing or empty one is unique to its comment."""
+    if evaluators is None:
+        return [f"#{i}" for i in range(n)]
+    values = list(evaluators)
+    if len(values) != n:
+        raise ValueError(f"evaluators has {len(values)} values for {n} comments")
+    out = []
+    for i, value in enumerate(values):
+        text = "" if value is None or (isinstance(value, float) and value != value) else str(value).strip()
+        out.append("=" + text if text else f"#{i}")
+    return out
 
 
 def _top_phrases(long: pd.DataFrame, n: int) -> dict[tuple, list[str]]:

@@ -155,9 +155,13 @@ def theme_table(classifier: ThemeClassifier, texts: Sequence[str], names: dict[s
 
     ``themes`` holds codes joined by ``;`` in taxonomy order (empty when none),
     ``theme_names`` the matching Chinese names, and ``evidence`` entries
-    ``code:phrase`` joined by ``;``.
+    ``code:phrase`` joined by ``;``. Classifiers with an ``explain`` method (learned
+    models) add ``confidence``: ``code:probability`` joined by ``;``.
     """
-    evidence = classifier.evidence(texts)
+    if hasattr(classifier, "explain"):
+        evidence, confidence = classifier.explain(texts)
+    else:
+        evidence, confidence = classifier.evidence(texts), None
     order = {code: j for j, code in enumerate(classifier.classes_)}
     themes, theme_names, evidence_col = [], [], []
     for per_theme in evidence:
@@ -165,7 +169,11 @@ def theme_table(classifier: ThemeClassifier, texts: Sequence[str], names: dict[s
         themes.append(THEME_SEP.join(codes))
         theme_names.append(THEME_SEP.join(names.get(c, c) for c in codes))
         evidence_col.append(THEME_SEP.join(f"{c}:{p}" for c in codes for p in per_theme[c]))
-    return pd.DataFrame({"themes": themes, "theme_names": theme_names, "evidence": evidence_col})
+    table = pd.DataFrame({"themes": themes, "theme_names": theme_names, "evidence": evidence_col})
+    if confidence is not None:
+        table["confidence"] = [THEME_SEP.join(f"{c}:{conf[c]:.3f}" for c in sorted(conf, key=order.__getitem__))
+                               for conf in confidence]
+    return table
 
 
 def split_codes(value: str) -> list[str]:

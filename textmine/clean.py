@@ -28,6 +28,7 @@ REASONS = {
     "non_substantive": "non-substantive answer (无意见/满意/没有 …)",
     "duplicate": "exact duplicate of row {row}",
     "near_duplicate": "near-duplicate of row {row} (same text after normalisation)",
+    "flood": "flood of near-identical opinions on one office (one source or one time window); counted once as row {row}",
 }
 
 

@@ -90,14 +90,18 @@ def sheet_names(offices: list[str], reserved: tuple[str, ...] = ("总览",)) -> 
 
 def write_rectification_xlsx(items: pd.DataFrame, overview: pd.DataFrame, path: str | Path,
                              *, title: str = "整改清单",
-                             extra_sheets: dict[str, pd.DataFrame] | None = None) -> Path:
+                             extra_sheets: dict[str, pd.DataFrame] | None = None,
+                             themes: list[str] | None = None) -> Path:
     """Write the rectification workbook: an overview sheet and one sheet per office.
 
     ``extra_sheets`` (sheet name → table, e.g. scores and tracking) are added after the
-    overview as plain tables with their column names as headers.
+    overview as plain tables with their column names as headers. ``themes`` (theme codes in
+    taxonomy order) fixes each theme's colour, the same as in the report's charts; the
+    overview sheet carries the colour legend.
     """
+    from .charts import theme_colours
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.hyperlink import Hyperlink
 
@@ -105,6 +109,16 @@ def write_rectification_xlsx(items: pd.DataFrame, overview: pd.DataFrame, path: 
     header_fill = PatternFill("solid", fgColor="1F4E78")
     fill_in = PatternFill("solid", fgColor="FFF2CC")
     wrap = Alignment(wrap_text=True, vertical="top")
+    theme_names = dict(zip(items["theme"], items["theme_name"])) if not items.empty else {}
+    colours = theme_colours(list(themes or []) + sorted(theme_names))
+    theme_fill = {code: PatternFill("solid", fgColor=_tint(colour)) for code, colour in colours.items()}
+
+    def print_setup(ws, title_rows: str) -> None:
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.print_title_rows = title_rows
 
     def header(ws, row: int, headers: list[str], widths: list[int]) -> None:
         for col, (text, width) in enumerate(zip(headers, widths), 1):
@@ -130,6 +144,14 @@ def write_rectification_xlsx(items: pd.DataFrame, overview: pd.DataFrame, path: 
         link.hyperlink = Hyperlink(ref=link.coordinate, location=f"'{names[row.office]}'!A1")
         link.font = Font(color="0563C1", underline="single")
     ws.auto_filter.ref = f"A2:{get_column_letter(len(OVERVIEW_HEADERS))}{max(2, len(overview) + 2)}"
+    print_setup(ws, "2:2")
+    legend_col = len(OVERVIEW_HEADERS) + 2  # one empty column between the table and the legend
+    _set_text(ws.cell(row=2, column=legend_col), "主题图例").font = Font(bold=True)
+    ws.column_dimensions[get_column_letter(legend_col)].width = 16
+    for r, code in enumerate([c for c in colours if c in theme_names], 3):
+        cell = _set_text(ws.cell(row=r, column=legend_col), theme_names[code])
+        cell.fill = theme_fill[code]
+        cell.border = Border(left=Side(style="thick", color=colours[code].lstrip("#")))
 
     for name, table in extra_sheets.items():
         sheet = wb.create_sheet(name)
@@ -150,6 +172,7 @@ def write_rectification_xlsx(items: pd.DataFrame, overview: pd.DataFrame, path: 
                   f"有效意见 {row.opinions} 条，其中 {row.with_theme} 条反映了作风问题；请逐项填写整改措施、责任人、完成时限和整改状态。")
         header(sheet, 3, ITEM_HEADERS, ITEM_WIDTHS)
         sheet.freeze_panes = "C4"
+        print_setup(sheet, "3:3")
         office_items = by_office.get(row.office)
         if office_items is None or office_items.empty:
             _set_text(sheet.cell(row=4, column=3), "本轮评议未发现集中反映的作风问题。")
@@ -160,8 +183,11 @@ def write_rectification_xlsx(items: pd.DataFrame, overview: pd.DataFrame, path: 
             for c, value in enumerate(values, 1):
                 _set_text(sheet.cell(row=r, column=c), value).alignment = wrap
             sheet.cell(row=r, column=5).number_format = "0.0%"
+            if item.theme in theme_fill:
+                sheet.cell(row=r, column=2).fill = theme_fill[item.theme]
             for c in range(len(values) + 1, len(ITEM_HEADERS) + 1):
                 sheet.cell(row=r, column=c).fill = fill_in
+        sheet.auto_filter.ref = f"A3:{get_column_letter(len(ITEM_HEADERS))}{len(office_items) + 3}"
     with atomic_path(path) as tmp:
         wb.save(tmp)
     return Path(path)
@@ -173,6 +199,12 @@ def _set_text(cell, value):
     if cell.data_type == "f":
         cell.data_type = "s"
     return cell
+
+
+def _tint(colour: str, amount: float = 0.6) -> str:
+    """Return ``#RRGGBB`` mixed with white (``amount`` of white) as openpyxl's ``RRGGBB``."""
+    rgb = [int(colour.lstrip("#")[i:i + 2], 16) for i in (0, 2, 4)]
+    return "".join(f"{round(v + (255 - v) * amount):02X}" for v in rgb)
 
 
 def _numbered(examples: list[str]) -> str:

@@ -7,6 +7,7 @@ in memory (for notebooks and tests). Every input row ends either in ``comments``
 from __future__ import annotations
 
 import hashlib
+import os
 import platform
 import time
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from .aggregate import office_overview, office_theme_summary, rectification_item
 from .classify import LexiconThemeClassifier, ThemeClassifier, theme_table
 from .clean import NonSubstantiveFilter, clean_text, comparison_key, describe_reason, find_duplicates
 from .errors import TextmineError
+from .flood import flood_summary, reject_floods
 from .export import rectification_markdown, write_csv, write_json, write_rectification_xlsx, write_text
 from .offices import OfficeDirectory
 from .read import read_table, resolve_columns
@@ -94,6 +96,7 @@ class _Stopwatch:
 
 def analyse(frame: pd.DataFrame, columns: dict[str, str | None], toolkit: Toolkit, *,
             keep_duplicates: bool = False, n_examples: int = 3,
+            keep_floods: bool = False, flood_min: int = 5, min_evaluators: int = 3,
             stopwatch: _Stopwatch | None = None) -> Analysis:
     """Analyse a table of opinions.
 
@@ -107,6 +110,12 @@ def analyse(frame: pd.DataFrame, columns: dict[str, str | None], toolkit: Toolki
         ``text`` is required, the other roles optional.
     keep_duplicates : bool
         Keep duplicates and near-duplicates as opinions instead of rejecting them.
+    keep_floods, flood_min : bool, int
+        Floods (:mod:`textmine.flood`: ``flood_min`` or more near-identical opinions on
+        one office from one source or in one time window) are weighted once — the rest
+        rejected as ``flood`` — unless ``keep_floods``; they are reported either way.
+    min_evaluators : int
+        Rectification items backed by fewer distinct evaluators show no verbatim opinion.
     """
     watch = stopwatch or _Stopwatch()
     text_col = columns.get("text")
@@ -128,6 +137,10 @@ def analyse(frame: pd.DataFrame, columns: dict[str, str | None], toolkit: Toolki
         work["reason_code"] = [toolkit.filler.reason(t) for t in work["text"]]
         work["duplicate_of"] = None
     with watch.stage("deduplicate"):
+        identity = {role: frame[columns[role]].fillna("").astype(str).str.strip().to_numpy()
+                    for role in IDENTITY_ROLES if columns.get(role)}
+        floods = reject_floods(work, identity, work["date"].tolist() if "date" in work else None,
+                               keep=keep_floods, min_copies=flood_min)
         if not keep_duplicates:
             scope = ["office"]
             if columns.get("evaluator"):
@@ -141,7 +154,11 @@ def analyse(frame: pd.DataFrame, columns: dict[str, str | None], toolkit: Toolki
                 dups["reason"].isna(), dups["reason"])
             work.loc[dups.index, "duplicate_of"] = dups["duplicate_of"]
     with watch.stage("mask"):
-        work["text"] = [toolkit.masker.mask(t) for t in work["text"]]
+        placeholders = {"evaluator": "【评议人编号】", "name": "【姓名】", "phone": "【电话】"}
+        known = [{values[i]: placeholders[role] for role, values in identity.items()} for i in range(len(work))]
+        work["text"] = [toolkit.masker.mask_known(t, k) for t, k in zip(work["text"], known)]
+        # who wrote each opinion, for the min_evaluators rule (never written out)
+        work["_who"] = next((identity[r] for r in IDENTITY_ROLES if r in identity), [""] * len(work))
     rejected = work["reason_code"].notna()
     accepted = work[~rejected].reset_index(drop=True)
     with watch.stage("classify"):
@@ -158,7 +175,8 @@ def analyse(frame: pd.DataFrame, columns: dict[str, str | None], toolkit: Toolki
         rejects = rejects[["row_id", "office", "text", "reason_code", "reason", "duplicate_of"]].reset_index(drop=True)
         summary = office_theme_summary(comments, toolkit.taxonomy)
         items = rectification_items(comments, summary, toolkit.taxonomy, toolkit.offices,
-                                    toolkit.segmenter, n_examples=n_examples)
+                                    toolkit.segmenter, n_examples=n_examples,
+                                    evaluators=accepted["_who"].tolist(), min_evaluators=min_evaluators)
         overview = office_overview(comments, items, toolkit.offices)
         ratings = rating_frame(work, frame, columns)
         ratings["category"] = ratings["office"].map(toolkit.offices.category)
@@ -179,6 +197,7 @@ def analyse(frame: pd.DataFrame, columns: dict[str, str | None], toolkit: Toolki
             "unknown": {str(k): int(v) for k, v in unknown.sort_index().items()},
         },
         "columns": {role: col for role, col in columns.items() if col},
+        "floods": flood_summary(floods, kept=keep_floods),
         "timings_s": watch.timings,
     }
     return Analysis(comments, rejects, summary, items, overview, info, ratings)
@@ -197,7 +216,8 @@ def write_outputs(analysis: Analysis, out_dir: str | Path) -> list[Path]:
         write_csv(analysis.rejects, out / "rejects.csv"),
         write_csv(analysis.summary, out / "office_summary.csv"),
         write_csv(items_flat, out / "rectification_items.csv"),
-        write_rectification_xlsx(analysis.items, analysis.overview, out / "rectification.xlsx"),
+        write_rectification_xlsx(analysis.items, analysis.overview, out / "rectification.xlsx",
+                                 themes=list(analysis.info.get("themes", {}))),
         write_text(rectification_markdown(analysis.items, analysis.overview), out / "rectification.md"),
     ]
     paths.append(write_json(analysis.info, out / "run.json"))
@@ -208,6 +228,7 @@ def run(input_path: str | Path, out_dir: str | Path, *, columns: dict[str, str |
         encoding: str | None = None, sheet: str | int | None = None,
         taxonomy: str | Path | None = None, offices: str | Path | None = None,
         keep_duplicates: bool = False, n_examples: int = 3,
+        keep_floods: bool = False, flood_min: int = 5, min_evaluators: int = 3,
         toolkit: Toolkit | None = None, progress: Callable[[str], None] | None = None,
         workspace: str | Path | None = None, round_id: int | None = None) -> Analysis:
     """Read ``input_path``, analyse it and write every output into ``out_dir``.
@@ -232,7 +253,8 @@ def run(input_path: str | Path, out_dir: str | Path, *, columns: dict[str, str |
         toolkit = toolkit or Toolkit.load(taxonomy=taxonomy, offices=offices)
     say(f"analysing {len(table.frame):,} rows")
     analysis = analyse(table.frame, mapping, toolkit, keep_duplicates=keep_duplicates,
-                       n_examples=n_examples, stopwatch=watch)
+                       n_examples=n_examples, keep_floods=keep_floods, flood_min=flood_min,
+                       min_evaluators=min_evaluators, stopwatch=watch)
     say("writing outputs")
     path = Path(input_path)
     analysis.info = {
@@ -240,22 +262,52 @@ def run(input_path: str | Path, out_dir: str | Path, *, columns: dict[str, str |
         "input": {"path": str(path), "sha256": _sha256(path), "encoding": table.encoding,
                   "sheet": table.sheet, "delimiter": table.delimiter},
         **analysis.info,
-        "options": {"keep_duplicates": keep_duplicates, "examples": n_examples},
+        "options": {"keep_duplicates": keep_duplicates, "examples": n_examples, "keep_floods": keep_floods,
+                    "flood_min": flood_min, "min_evaluators": min_evaluators},
         "taxonomy": {"path": toolkit.taxonomy.source, "sha256": toolkit.taxonomy.sha256,
                      "themes": toolkit.taxonomy.codes},
         "versions": _versions(),
         "started_at": started.isoformat(timespec="seconds"),
     }
-    with watch.stage("write"):
-        write_outputs(analysis, out_dir)
-    if workspace is not None:
-        with watch.stage("ingest"):
-            ingested = store.ingest(analysis, round_id)
-        analysis.info["workspace"] = {"path": str(workspace), "round": round_id, "status": ingested.status}
-    analysis.info["timings_s"] = watch.timings
-    analysis.info["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    write_json(analysis.info, Path(out_dir) / "run.json")  # again, now with the write timing
+    # Everything is written into a staging folder inside out_dir and moved into place only
+    # when all of it succeeded: a failure or Ctrl-C leaves the previous outputs as they were.
+    with staged_directory(out_dir) as stage:
+        with watch.stage("write"):
+            write_outputs(analysis, stage)
+        if workspace is not None:
+            with watch.stage("ingest"):
+                ingested = store.ingest(analysis, round_id)
+            analysis.info["workspace"] = {"path": str(workspace), "round": round_id, "status": ingested.status}
+        say("writing report")
+        with watch.stage("report"):
+            from .report import build_report
+
+            build_report(stage)
+        analysis.info["timings_s"] = watch.timings
+        analysis.info["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        write_json(analysis.info, stage / "run.json")  # again, now with the write timing
     return analysis
+
+
+@contextmanager
+def staged_directory(out_dir: str | Path):
+    """Yield an empty staging folder inside ``out_dir``; move its entries into ``out_dir``
+    on success (replacing files and folders of the same name), delete it on any failure."""
+    import shutil
+    import tempfile
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=".textmine-staging-", dir=out))
+    try:
+        yield stage
+        for entry in sorted(stage.iterdir()):
+            target = out / entry.name
+            if entry.is_dir() and target.is_dir():
+                shutil.rmtree(target)
+            os.replace(entry, target)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
 
 
 def sample_path() -> Path:
@@ -287,23 +339,6 @@ def demo(out_dir: str | Path, **kwargs) -> Analysis:
     return analysis
 
 
-def classify_file(input_path: str | Path, output_path: str | Path, *, text_col: str | None = None,
-                  encoding: str | None = None, sheet: str | int | None = None,
-                  taxonomy: str | Path | None = None) -> pd.DataFrame:
-    """Add ``themes``, ``theme_names`` and ``evidence`` to every row of a file and write it as CSV."""
-    table = read_table(input_path, encoding=encoding, sheet=sheet)
-    mapping = resolve_columns(table, text=text_col)
-    tax = load_taxonomy(taxonomy)
-    classifier = LexiconThemeClassifier(taxonomy=tax).fit()
-    masker = Masker.from_file()
-    texts = [masker.mask(clean_text(t)) for t in table.frame[mapping["text"]].fillna("").astype(str)]
-    added = ["themes", "theme_names", "evidence"]
-    result = pd.concat([table.frame.drop(columns=[c for c in added if c in table.frame]).reset_index(drop=True),
-                        theme_table(classifier, texts, tax.names())], axis=1)
-    write_csv(result, output_path)
-    return result
-
-
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -322,3 +357,6 @@ def _versions() -> dict[str, str]:
         except md.PackageNotFoundError:
             versions[package] = "unknown"
     return versions
+
+
+from .training import classify_file  # noqa: E402,F401  (re-exported: part of the pipeline API)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -73,6 +74,21 @@ class Masker:
         for rule in self.rules:
             text = rule.pattern.sub(_replacer(rule), text)
         return text
+
+    def mask_known(self, text: str, known: Mapping[str, str]) -> str:
+        """Replace known identifiers (value → placeholder), e.g. the evaluator's own name
+        and phone from identity columns, wherever they occur in ``text``; then :meth:`mask`.
+
+        Values shorter than two characters, and numbers shorter than seven digits, are
+        ignored: they would hit ordinary words, amounts and dates.
+        """
+        for value, placeholder in sorted(known.items(), key=lambda kv: -len(kv[0])):
+            value = value.strip()
+            if len(value) < 2 or (value.isdigit() and len(value) < 7):
+                continue
+            if value in text:
+                text = text.replace(value, placeholder)
+        return self.mask(text)
 
     def findings(self, text: str) -> list[tuple[str, str]]:
         """Return ``(rule name, matched text)`` for every match, applying rules in order."""

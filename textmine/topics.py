@@ -73,7 +73,7 @@ class TopicModel(BaseEstimator):
     n_topics : int
         Number of topics (≥ 2).
     method : {"nmf", "lda", "gensim-lda"}
-        ``nmf``: scikit-learn NMF (init ``nndsvda``) on sublinear TF-IDF;
+        ``nmf``: scikit-learn NMF (init ``nndsvda``, multiplicative updates) on sublinear TF-IDF;
         ``lda``: scikit-learn ``LatentDirichletAllocation`` (batch) on counts;
         ``gensim-lda``: gensim ``LdaModel`` on the same counts.
     random_state : int
@@ -177,8 +177,8 @@ class TopicModel(BaseEstimator):
                              f"{self.n_topics} topics — lower min_df or the number of topics")
         self.vectorizer_ = vectorizer
         self.vocabulary_ = np.asarray(vectorizer.get_feature_names_out(), dtype=object)
-        raw_components = self._fit_solver(matrix)
-        weights = self._raw_weights(matrix)
+        raw_components, raw_weights = self._fit_solver(matrix)
+        weights = self._normalised(raw_weights, matrix) if raw_weights is not None else self._raw_weights(matrix)
         dominant = _dominant(weights)
         sizes = np.bincount(dominant[dominant >= 0], minlength=self.n_topics)
         mass = weights.sum(axis=0)
@@ -192,23 +192,26 @@ class TopicModel(BaseEstimator):
         self.n_documents_ = len(tokens)
         return self
 
-    def _fit_solver(self, matrix) -> np.ndarray:
+    def _fit_solver(self, matrix) -> tuple[np.ndarray, np.ndarray | None]:
+        """Fit the solver; return topic-term weights and, when the solver gives them, document weights."""
         k, seed = int(self.n_topics), int(self.random_state)
         if self.method == "nmf":
             from sklearn.decomposition import NMF
 
-            self.solver_ = NMF(n_components=k, init="nndsvda", random_state=seed,
+            # multiplicative updates: on 17,512 real messages 2–4× faster than coordinate
+            # descent at equal or better NPMI (benchmarks/topics.py)
+            self.solver_ = NMF(n_components=k, init="nndsvda", solver="mu", random_state=seed,
                                max_iter=self.max_iter or 400)
-            self.solver_.fit(matrix)
-            return np.asarray(self.solver_.components_, dtype=float)
+            weights = self.solver_.fit_transform(matrix)
+            return np.asarray(self.solver_.components_, dtype=float), np.asarray(weights, dtype=float)
         if self.method == "lda":
             from sklearn.decomposition import LatentDirichletAllocation
 
             self.solver_ = LatentDirichletAllocation(n_components=k, learning_method="batch",
                                                      max_iter=self.max_iter or 20, random_state=seed)
-            self.solver_.fit(matrix)
+            weights = self.solver_.fit_transform(matrix)
             comp = np.asarray(self.solver_.components_, dtype=float)
-            return comp / comp.sum(axis=1, keepdims=True)
+            return comp / comp.sum(axis=1, keepdims=True), np.asarray(weights, dtype=float)
         from gensim.matutils import Sparse2Corpus
         from gensim.models import LdaModel
 
@@ -216,7 +219,7 @@ class TopicModel(BaseEstimator):
         id2word = {i: str(term) for i, term in enumerate(self.vocabulary_)}
         self.solver_ = LdaModel(corpus=corpus, id2word=id2word, num_topics=k, random_state=seed,
                                 passes=self.max_iter or 5)
-        return np.asarray(self.solver_.get_topics(), dtype=float)
+        return np.asarray(self.solver_.get_topics(), dtype=float), None
 
     def _raw_weights(self, matrix) -> np.ndarray:
         """Return document × topic weights in the solver's order, rows summing to 1 (or 0)."""
@@ -229,6 +232,11 @@ class TopicModel(BaseEstimator):
             weights = np.asarray(dense, dtype=float)
         else:
             weights = np.asarray(self.solver_.transform(matrix), dtype=float)
+        return self._normalised(weights, matrix)
+
+    @staticmethod
+    def _normalised(weights: np.ndarray, matrix) -> np.ndarray:
+        weights = weights.copy()
         empty = np.asarray(matrix.sum(axis=1)).ravel() == 0
         weights[empty] = 0.0  # LDA gives a document without words a uniform mix; it has no topic
         totals = weights.sum(axis=1, keepdims=True)

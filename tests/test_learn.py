@@ -1,0 +1,193 @@
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+
+from textmine.cli import main
+from textmine.errors import TextmineError
+from textmine.learn import LearnedThemeClassifier, NgramVectorizer, RouteClassifier
+from textmine.modelstore import ModelError, load_model, read_metadata, save_model
+from textmine.resources import corpus_path
+
+
+@pytest.fixture(scope="module")
+def labelled_sample():
+    """Substantive sample opinions with their themes (answer key) and their office's category."""
+    opinions = pd.read_csv(corpus_path("sample", "opinions_2025.csv"), dtype=str, keep_default_na=False,
+                           encoding="utf-8-sig")
+    truth = pd.read_csv(corpus_path("sample", "opinions_2025_truth.csv"), dtype=str, keep_default_na=False)
+    offices = pd.read_csv(corpus_path("offices.csv"), dtype=str)
+    frame = opinions.merge(truth, on="序号")
+    frame = frame[frame["kind"].isin(["complaint", "multi", "praise", "suggestion"])]
+    frame = frame.merge(offices[["office", "category"]], left_on="被评议单位", right_on="office")
+    return frame.head(900).reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def theme_model(labelled_sample):
+    train = labelled_sample.iloc[:600]
+    return LearnedThemeClassifier(lexicon="none").fit(train["意见建议"].tolist(), train["themes"].tolist())
+
+
+def test_vectorizer_blocks_and_validation():
+    vec = NgramVectorizer(min_df=1).fit(["审批太慢", "态度很差", "审批要跑三趟"])
+    names = vec.feature_names()
+    assert any(n.startswith("char:") for n in names) and any(n.startswith("word:") for n in names)
+    assert vec.transform(["审批"]).shape == (1, len(names))
+    with pytest.raises(ValueError, match="char_ngrams"):
+        NgramVectorizer(char_ngrams=(3, 1)).fit(["x"])
+    with pytest.raises(ValueError, match="both be None"):
+        NgramVectorizer(char_ngrams=None, word_ngrams=None).fit(["x"])
+
+
+def test_theme_model_learns_held_out_themes(theme_model, labelled_sample):
+    test = labelled_sample.iloc[600:]
+    pred = theme_model.predict(test["意见建议"].tolist())
+    classes = list(theme_model.classes_)
+    truth = np.array([[c in t.split(";") for c in classes] for t in test["themes"]]).astype(int)
+    tp, fp, fn = (pred & truth).sum(), (pred & (1 - truth)).sum(), ((1 - pred) & truth).sum()
+    micro_f1 = 2 * tp / (2 * tp + fp + fn)
+    assert micro_f1 > 0.6, micro_f1   # far above chance on held-out synthetic opinions
+
+
+def test_theme_model_contract_evidence_and_confidence(theme_model):
+    assert set(theme_model.get_params()) >= {"C", "lexicon", "taxonomy", "random_state"}
+    assert clone(theme_model).get_params() == theme_model.get_params()
+    with pytest.raises(NotFittedError):
+        LearnedThemeClassifier().predict(["x"])
+    texts = ["窗口工作人员态度恶劣，还训人", "无"]
+    evidence, confidence = theme_model.explain(texts)
+    assert "attitude" in evidence[0] and evidence[0]["attitude"]        # n-grams explain the decision
+    assert 0.0 <= confidence[0]["attitude"] <= 1.0
+    assert set(confidence[0]) == set(evidence[0])
+    with pytest.raises(ValueError, match="not in the taxonomy"):
+        LearnedThemeClassifier().fit(["a", "b"], ["nonsense", ""])
+
+
+def test_lexicon_union_adds_lexicon_themes(labelled_sample):
+    train = labelled_sample.iloc[:200]
+    model = LearnedThemeClassifier(lexicon="union", tune_thresholds=False).fit(
+        train["意见建议"].tolist(), [""] * len(train))   # nothing learned: only the lexicon speaks
+    assert model.predict(["几个部门相互推诿"])[0, list(model.classes_).index("buck_passing")] == 1
+
+
+def test_route_classifier_and_confidence(labelled_sample):
+    train, test = labelled_sample.iloc[:600], labelled_sample.iloc[600:]
+    model = RouteClassifier().fit(train["意见建议"].tolist(), train["category"].tolist())
+    proba = model.predict_proba(test["意见建议"].tolist())
+    assert np.allclose(proba.sum(axis=1), 1.0)
+    accuracy = (model.predict(test["意见建议"].tolist()) == test["category"].to_numpy()).mean()
+    assert accuracy > 0.5    # 4 categories; chance is about 0.3
+    routes, conf = model.route(test["意见建议"].tolist()[:20], min_confidence=1.01)
+    assert set(routes) == {"unsure"} and (conf <= 1).all()
+    routes, _ = model.route(test["意见建议"].tolist()[:20])
+    assert "unsure" not in set(routes)
+    with pytest.raises(ValueError, match="two different labels"):
+        RouteClassifier().fit(["a", "b"], ["x", "x"])
+
+
+def test_save_load_round_trip_gives_identical_predictions(tmp_path, theme_model, labelled_sample):
+    texts = labelled_sample["意见建议"].tolist()[600:700]
+    save_model(theme_model, tmp_path / "m", task="themes", training={"rows_used": 600})
+    loaded, metadata = load_model(tmp_path / "m")
+    assert np.array_equal(loaded.predict(texts), theme_model.predict(texts))
+    assert np.allclose(loaded.predict_proba(texts), theme_model.predict_proba(texts))
+    assert metadata["task"] == "themes" and metadata["labels"] == list(theme_model.classes_)
+    assert metadata["versions"]["scikit-learn"] and metadata["params"]["lexicon"] == "none"
+
+
+def test_incompatible_or_damaged_models_are_refused(tmp_path, theme_model):
+    directory = save_model(theme_model, tmp_path / "m", task="themes", training={})
+    meta_path = directory / "metadata.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta["versions"]["scikit-learn"] = "0.24.2"
+    meta_path.write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(ModelError, match="trained with scikit-learn 0.24.2.*retrain"):
+        load_model(directory)
+    meta["versions"]["scikit-learn"] = __import__("sklearn").__version__
+    meta["format"] = 99
+    meta_path.write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(ModelError, match="format 99"):
+        read_metadata(directory)
+    with pytest.raises(ModelError, match="no metadata.json"):
+        load_model(tmp_path)
+    meta["format"] = 1
+    meta_path.write_text(json.dumps(meta), encoding="utf-8")
+    (directory / "model.joblib").write_bytes(b"not a model")
+    with pytest.raises(ModelError, match="cannot load the model"):
+        load_model(directory)
+
+
+@pytest.fixture(scope="module")
+def labelled_csv(tmp_path_factory, labelled_sample):
+    path = tmp_path_factory.mktemp("lab") / "labelled.csv"
+    labelled_sample[["序号", "意见建议", "themes", "category"]].to_csv(path, index=False, encoding="utf-8")
+    return path
+
+
+def test_cli_train_classify_evaluate_themes(tmp_path, labelled_csv):
+    runner = CliRunner()
+    model_dir = tmp_path / "models" / "themes"
+    result = runner.invoke(main, ["train", str(labelled_csv), "--text-col", "意见建议", "--label-col", "themes",
+                                  "--out", str(model_dir)])
+    assert result.exit_code == 0, result.output
+    assert "trained a themes model on 900 rows" in result.output
+    out = tmp_path / "tagged.csv"
+    result = runner.invoke(main, ["classify", str(labelled_csv), "--text-col", "意见建议", "--model", str(model_dir),
+                                  "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    tagged = pd.read_csv(out, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert len(tagged) == 900 and {"themes", "evidence", "confidence"} <= set(tagged.columns)
+    assert (tagged["themes"] != "").sum() > 300
+    result = runner.invoke(main, ["evaluate", str(labelled_csv), "--text-col", "意见建议", "--label-col", "themes",
+                                  "--model", str(model_dir), "--json"])
+    report = json.loads(result.output)
+    assert report["task"] == "themes" and report["n"] == 900
+    assert report["micro"]["f1"] > 0.8    # its own training data
+    assert {r["label"] for r in report["per_label"]} >= {"efficiency", "attitude"}
+    assert isinstance(report["confusion"], list)
+
+
+def test_cli_evaluate_folds_and_default(labelled_csv):
+    runner = CliRunner()
+    result = runner.invoke(main, ["evaluate", str(labelled_csv), "--text-col", "意见建议", "--label-col", "themes",
+                                  "--folds", "3", "--json"])
+    assert result.exit_code == 0, result.output
+    cv = json.loads(result.output)
+    assert cv["classifier"].startswith("3-fold cross-validation") and 0.5 < cv["micro"]["f1"] <= 1
+    result = runner.invoke(main, ["evaluate", str(labelled_csv), "--text-col", "意见建议", "--label-col", "themes"])
+    assert result.exit_code == 0 and "shipped default classifier on 900 rows" in result.output
+    assert "micro precision" in result.output
+
+
+def test_cli_route_train_and_classify(tmp_path, labelled_csv):
+    runner = CliRunner()
+    model_dir = tmp_path / "route"
+    result = runner.invoke(main, ["train", str(labelled_csv), "--text-col", "意见建议", "--label-col", "category",
+                                  "--task", "route", "--out", str(model_dir)])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "routed.csv"
+    result = runner.invoke(main, ["classify", str(labelled_csv), "--text-col", "意见建议", "--model", str(model_dir),
+                                  "--min-confidence", "0.999", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    routed = pd.read_csv(out, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert {"route", "route_confidence"} <= set(routed.columns)
+    assert set(routed["route"]) <= {"unsure", "窗口服务单位", "执法监管部门", "综合管理部门", "公共服务企事业单位"}
+    assert (routed["route"] == "unsure").any()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["evaluate", "{csv}", "--text-col", "意见建议", "--label-col", "category", "--task", "route"], "no shipped default"),
+    (["evaluate", "{csv}", "--text-col", "意见建议", "--label-col", "nope"], "column nope not found"),
+    (["evaluate", "{csv}", "--text-col", "意见建议", "--label-col", "category"], "unknown theme code"),
+    (["train", "{csv}", "--text-col", "意见建议", "--weak", "--task", "route", "--out", "x"], "themes only"),
+    (["classify", "{csv}", "--text-col", "意见建议", "--model", "{tmp}", "--out", "{tmp}/o.csv"], "no metadata.json"),
+])
+def test_cli_errors_are_one_line(tmp_path, labelled_csv, args, message):
+    args = [a.format(csv=labelled_csv, tmp=tmp_path) for a in args]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output

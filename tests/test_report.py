@@ -1,0 +1,225 @@
+import json
+import re
+import shutil
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from textmine.cli import main
+from textmine.errors import ColumnError, InputError
+from textmine.pipeline import sample_path
+from textmine.report import build_report, load_results, restore_text
+
+EVIL = "<script>document.title='pwned'</script><img src=x onerror=\"document.title='pwned'\">窗口态度差"
+DATA_URI = re.compile(r"data:[a-z/+]+;base64,[A-Za-z0-9+/=]+")
+CHARTS = ["office_theme_heatmap", "satisfaction", "theme_distribution"]
+
+
+def read(path):
+    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+
+
+def found_in(text: str, secrets: set[str]) -> set[str]:
+    """The secrets that occur in ``text`` (every substring of each secret's length, looked up once)."""
+    lengths = {len(s) for s in secrets}
+    pieces = {text[i:i + n] for n in lengths for i in range(len(text) - n + 1)}
+    return secrets & pieces
+
+
+def write(frame, path):
+    frame.to_csv(path, index=False, encoding="utf-8-sig")
+
+
+def without_data(html: str) -> str:
+    return DATA_URI.sub("", html)
+
+
+@pytest.fixture
+def copy_of_demo(demo_run, tmp_path):
+    _, out = demo_run
+    target = tmp_path / "run"
+    shutil.copytree(out, target, ignore=shutil.ignore_patterns("report.html", "charts", "notices"))
+    return target
+
+
+@pytest.fixture
+def evil_run(copy_of_demo):
+    """The demo's files with citizen text and an office name that try to inject markup."""
+    items = read(copy_of_demo / "rectification_items.csv")
+    items.loc[0, "examples"] = EVIL + "\n" + items.loc[0, "examples"]
+    items.loc[0, "problem"] = "<b>加粗</b> & 问题"
+    write(items, copy_of_demo / "rectification_items.csv")
+    comments = read(copy_of_demo / "comments.csv")
+    comments.loc[0, "text"] = EVIL
+    comments.loc[comments["office"] == items.loc[0, "office"], "office"] = '"><script>alert(1)</script>局'
+    items.loc[items["office"] == items.loc[0, "office"], "office"] = '"><script>alert(1)</script>局'
+    write(items, copy_of_demo / "rectification_items.csv")
+    write(comments, copy_of_demo / "comments.csv")
+    return copy_of_demo
+
+
+def test_demo_writes_a_self_contained_report_with_charts(demo_run):
+    analysis, out = demo_run
+    html = (out / "report.html").read_text(encoding="utf-8")
+    for name in CHARTS:
+        assert (out / "charts" / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
+        assert (out / "charts" / f"{name}.svg").read_text(encoding="utf-8").lstrip().startswith("<?xml")
+    # nothing is fetched: every src/href is inline data or an in-page anchor
+    for attr in re.findall(r'(?:src|href)="([^"]*)"', html):
+        assert attr.startswith(("data:", "#")), attr
+    assert "<link rel=\"stylesheet\"" not in html and "@import" not in html
+    assert html.count('<img src="data:image/png;base64,') == 3
+    assert "Content-Security-Policy" in html and "default-src 'none'" in html
+    assert "@font-face" in html  # Chinese shows even where no Chinese font is installed
+    assert analysis.info["timings_s"]["report"] > 0
+
+
+def test_overview_counts_come_from_run_json(demo_run):
+    _, out = demo_run
+    info = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    counts = info["counts"]
+    text = without_data((out / "report.html").read_text(encoding="utf-8"))
+    assert (f"收到 {counts['input_rows']:,} 条 = 有效 {counts['accepted']:,} 条 + "
+            f"剔除 {counts['rejected']:,} 条") in text
+    for code, label in [("duplicate", "重复提交"), ("empty", "空白"), ("non_substantive", "无实质内容")]:
+        n = counts["rejected_by_reason"][code]
+        assert re.search(rf"<td>{label}[^<]*</td><td class=\"num\">{n:,}</td>", text), code
+    for office in info["offices"]["unknown"]:
+        assert office in text
+
+
+def test_one_section_per_office_with_its_rectification_table(demo_run):
+    analysis, out = demo_run
+    html = (out / "report.html").read_text(encoding="utf-8")
+    sections = re.findall(r'<article class="office" id="(office-\d+)" data-office="([^"]*)"', html)
+    assert sorted(o for _, o in sections) == sorted(analysis.comments["office"].unique())
+    assert len({a for a, _ in sections}) == len(sections)
+    # the busiest office comes first and its table has one row per rectification item
+    busiest = analysis.comments["office"].value_counts().sort_index().idxmax()
+    assert sections[0][1] == busiest
+    start = html.index(f'data-office="{busiest}" data-themes=')
+    section = html[start:html.index("</article>", start)]
+    n_items = int((analysis.items["office"] == busiest).sum())
+    assert section.count(f'<tr data-office="{busiest}" data-themes=') == n_items
+    opinions = int((analysis.comments["office"] == busiest).sum())
+    with_theme = int(((analysis.comments["office"] == busiest) & (analysis.comments["themes"] != "")).sum())
+    assert (f'<td class="num">{opinions}</td><td class="num">{with_theme}</td>'
+            f'<td class="num">{n_items}</td>') in html  # its row in the office table
+    assert section.count("<blockquote") == min(5, analysis.items.loc[analysis.items["office"] == busiest, "examples"]
+                                               .map(len).sum())
+
+
+def test_satisfaction_section_only_when_ratings_exist(demo_run):
+    analysis, out = demo_run
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert 'id="satisfaction"' in html
+    rated = analysis.comments["satisfaction"].value_counts()
+    assert f"有效意见中填写了满意度的共 {rated.sum():,} 条" in html
+    assert f"满意 {rated['满意']:,} 条" in html
+
+
+def test_without_ratings_or_topics_those_sections_are_left_out_and_rebuilds_are_identical(copy_of_demo):
+    comments = read(copy_of_demo / "comments.csv").drop(columns=["satisfaction"])
+    write(comments, copy_of_demo / "comments.csv")
+    first = build_report(copy_of_demo).read_bytes()
+    html = first.decode("utf-8")
+    assert 'id="satisfaction"' not in html and 'href="#satisfaction"' not in html
+    assert not (copy_of_demo / "charts" / "satisfaction.png").exists()
+    assert 'id="topics"' not in html and 'id="hotspots"' not in html
+    pngs = {p.name: p.read_bytes() for p in (copy_of_demo / "charts").iterdir()}
+    assert build_report(copy_of_demo).read_bytes() == first
+    assert pngs == {p.name: p.read_bytes() for p in (copy_of_demo / "charts").iterdir()}
+
+
+def test_citizen_text_and_office_names_are_escaped_and_optional_tables_shown(evil_run):
+    write(pd.DataFrame({"topic": [0, 1], "label": ["停车 收费", "<i>积水</i>"], "size": [30, 12], "theme": ["fees", "new"]}),
+          evil_run / "topics.csv")
+    write(pd.DataFrame({"issue": [1], "title": ["某小区积水"], "office": ["市水务局"], "heat": [9.5]}),
+          evil_run / "hotspots.csv")
+    html = build_report(evil_run).read_text(encoding="utf-8")
+    assert html.count("<script") == 1  # the report's own
+    assert "&lt;script&gt;document.title=&#39;pwned&#39;&lt;/script&gt;&lt;img src=x onerror=" in html
+    assert "&lt;b&gt;加粗&lt;/b&gt; &amp; 问题" in html
+    assert 'data-office="&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;局"' in html
+    assert "<img src=x" not in html
+    assert 'id="topics"' in html and 'id="hotspots"' in html
+    assert "&lt;i&gt;积水&lt;/i&gt;" in html and "<i>积水" not in html
+    assert '<tr data-office="市水务局">' in html and '<tr data-themes="fees">' in html
+
+
+def test_report_never_contains_evaluator_identity(demo_run):
+    _, out = demo_run
+    text = without_data((out / "report.html").read_text(encoding="utf-8"))
+    source = read(sample_path())
+    for column in ("评议人姓名", "联系电话", "评议人编号"):
+        assert found_in(text, {v for v in source[column] if v}) == set(), column
+    assert "评议人编号" not in text and "联系电话" not in text
+
+
+def test_formula_apostrophes_are_undone_for_display():
+    assert restore_text("'=SUM(A1)") == "=SUM(A1)"
+    assert restore_text("'-服务差") == "-服务差"
+    assert restore_text("'引号") == "'引号"
+    assert restore_text("普通") == "普通"
+
+
+def test_missing_or_broken_files_name_the_file(copy_of_demo):
+    summary = read(copy_of_demo / "office_summary.csv")
+    (copy_of_demo / "office_summary.csv").unlink()
+    with pytest.raises(InputError, match=r"office_summary.csv: not found — run `textmine run"):
+        load_results(copy_of_demo)
+    write(summary.drop(columns=["rank", "share"]), copy_of_demo / "office_summary.csv")
+    with pytest.raises(ColumnError, match=r"office_summary.csv: column\(s\) share, rank not found; columns are office"):
+        load_results(copy_of_demo)
+    write(summary, copy_of_demo / "office_summary.csv")
+    items = read(copy_of_demo / "rectification_items.csv")
+    items.loc[4, "count"] = "many"
+    write(items, copy_of_demo / "rectification_items.csv")
+    with pytest.raises(InputError, match=r"rectification_items.csv:6: column count: 'many' is not a number"):
+        load_results(copy_of_demo)
+    with pytest.raises(InputError, match="no such folder"):
+        load_results(copy_of_demo / "nope")
+
+
+def test_cli_report_rebuilds_and_fails_cleanly(copy_of_demo, tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(main, ["report", str(copy_of_demo)])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == f"report → {copy_of_demo / 'report.html'}"
+    assert (copy_of_demo / "charts" / "theme_distribution.svg").exists()
+    result = runner.invoke(main, ["report", str(copy_of_demo), "-q", "--out", str(tmp_path / "r.html"),
+                                  "--no-embed-font"])
+    assert result.exit_code == 0 and result.output == ""
+    assert "@font-face" not in (tmp_path / "r.html").read_text(encoding="utf-8")
+    (copy_of_demo / "run.json").unlink()
+    result = runner.invoke(main, ["report", str(copy_of_demo)])
+    assert result.exit_code == 1
+    assert "Error:" in result.output and "run.json: not found" in result.output
+
+
+def test_workbook_colours_themes_and_carries_a_legend(demo_run):
+    analysis, out = demo_run
+    wb = load_workbook(out / "rectification.xlsx")
+    overview = wb["总览"]
+    legend = {}
+    for row in range(3, 3 + 11):
+        cell = overview.cell(row=row, column=9)
+        if cell.value:
+            legend[cell.value] = cell.fill.fgColor.rgb
+    assert overview.cell(row=2, column=9).value == "主题图例"
+    names = dict(zip(analysis.items["theme"], analysis.items["theme_name"]))
+    assert set(legend) == set(names.values())
+    assert len(set(legend.values())) == len(legend)  # one colour per theme
+    office = analysis.items["office"].iloc[0]
+    sheet = wb[office] if office in wb.sheetnames else wb.worksheets[1]
+    assert sheet.print_title_rows == "$3:$3" and sheet.page_setup.orientation == "landscape"
+    for row in range(4, sheet.max_row + 1):
+        theme_name = sheet.cell(row=row, column=2).value
+        if theme_name in legend:
+            assert sheet.cell(row=row, column=2).fill.fgColor.rgb == legend[theme_name]
+    for ws in wb.worksheets:
+        for row in ws.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (ws.title, cell.coordinate)

@@ -1,0 +1,389 @@
+"""The HTML report: one self-contained page built from the files a run wrote.
+
+``build_report(DIR)`` reads ``comments.csv``, ``office_summary.csv``,
+``rectification_items.csv`` and ``run.json`` (plus ``topics.csv`` / ``hotspots.csv`` when
+present), draws the charts into ``DIR/charts/`` (PNG and SVG) and writes ``DIR/report.html``:
+styles, script, chart images and a subset of the CJK font are inlined, so the file opens
+anywhere without network. Citizen text is escaped by Jinja2's autoescaping, and a
+Content-Security-Policy allows only the report's own script (by hash) and ``data:`` images,
+so nothing in an opinion can run or load anything.
+"""
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import io
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from .errors import ColumnError, InputError
+from .export import FORMULA_PREFIXES, atomic_path
+
+REPORT_FILE = "report.html"
+CHART_DIR = "charts"
+TEMPLATES = Path(__file__).parent / "templates"
+REQUIRED_COLUMNS = {
+    "comments.csv": ["row_id", "office", "text", "themes"],
+    "office_summary.csv": ["office", "theme", "theme_name", "count", "opinions", "share", "rank"],
+    "rectification_items.csv": ["office", "item", "theme", "theme_name", "problem", "count", "share",
+                                "examples", "measures"],
+}
+OPTIONAL_TABLES = ("topics.csv", "hotspots.csv")
+SATISFACTION_LEVELS = ("满意", "基本满意", "不满意")
+OPTIONAL_ROWS = 300  # rows shown of an optional table (topics, hot issues)
+
+Progress = Callable[..., Iterable]  # tqdm-like: progress(iterable, desc=..., total=...)
+
+
+def _no_progress(iterable: Iterable, **_kwargs) -> Iterable:
+    return iterable
+
+
+# --- reading the run's files ---------------------------------------------------------
+
+@dataclass
+class Results:
+    """The tables of one run, read back from its output folder."""
+
+    directory: Path
+    comments: pd.DataFrame
+    summary: pd.DataFrame
+    items: pd.DataFrame
+    run: dict
+    optional: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    @property
+    def theme_order(self) -> list[str]:
+        """Theme codes in taxonomy order (run.json keeps it), then any other code seen."""
+        codes = list(self.run.get("themes", {})) or list(self.run.get("taxonomy", {}).get("themes", []))
+        return list(dict.fromkeys(codes + list(self.summary["theme"]) + list(self.items["theme"])))
+
+    @property
+    def theme_names(self) -> dict[str, str]:
+        return dict(zip(self.summary["theme"], self.summary["theme_name"])) | \
+            dict(zip(self.items["theme"], self.items["theme_name"]))
+
+    @property
+    def has_satisfaction(self) -> bool:
+        return "satisfaction" in self.comments and bool((self.comments["satisfaction"] != "").any())
+
+
+def restore_text(value: object) -> object:
+    """Undo the apostrophe that CSV export put before formula-like text (for display only)."""
+    if isinstance(value, str) and len(value) > 1 and value[0] == "'" and value[1:].startswith(FORMULA_PREFIXES):
+        return value[1:]
+    return value
+
+
+def _read_csv(directory: Path, name: str, required: list[str] | None) -> pd.DataFrame:
+    path = directory / name
+    if not path.is_file():
+        raise InputError(f"{path}: not found — run `textmine run INPUT --out {directory}` first, "
+                         f"or pass the folder a run wrote")
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        raise InputError(f"{path}: cannot be read as a UTF-8 CSV ({exc})") from None
+    if required:
+        missing = [c for c in required if c not in frame.columns]
+        if missing:
+            raise ColumnError(f"{path}: column(s) {', '.join(missing)} not found; columns are "
+                              f"{', '.join(frame.columns)} — was it written by `textmine run`?")
+    frame.columns = [restore_text(c) for c in frame.columns]
+    return frame.apply(lambda column: column.map(restore_text))
+
+
+def _numeric(frame: pd.DataFrame, path: Path, columns: list[str], kind: str = "float") -> pd.DataFrame:
+    for column in columns:
+        values = pd.to_numeric(frame[column], errors="coerce")
+        bad = values.isna() & (frame[column] != "")
+        if bad.any():
+            row = int(bad.to_numpy().nonzero()[0][0]) + 2  # header is line 1
+            raise InputError(f"{path}:{row}: column {column}: {frame[column].iloc[row - 2]!r} is not a number")
+        frame[column] = values.fillna(0).astype(int) if kind == "int" else values.fillna(0.0)
+    return frame
+
+
+def load_results(directory: str | Path) -> Results:
+    """Read the output folder of a run (see the module docstring for the files)."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise InputError(f"{directory}: no such folder — pass the --out folder of `textmine run`")
+    run_path = directory / "run.json"
+    if not run_path.is_file():
+        raise InputError(f"{run_path}: not found — run `textmine run INPUT --out {directory}` first")
+    try:
+        run = json.loads(run_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{run_path}: not valid JSON ({exc})") from None
+    comments = _read_csv(directory, "comments.csv", REQUIRED_COLUMNS["comments.csv"])
+    summary = _numeric(_read_csv(directory, "office_summary.csv", REQUIRED_COLUMNS["office_summary.csv"]),
+                       directory / "office_summary.csv", ["count", "opinions", "rank"], "int")
+    summary = _numeric(summary, directory / "office_summary.csv", ["share"])
+    items = _read_csv(directory, "rectification_items.csv", REQUIRED_COLUMNS["rectification_items.csv"])
+    items = _numeric(items, directory / "rectification_items.csv", ["item", "count"], "int")
+    items = _numeric(items, directory / "rectification_items.csv", ["share"])
+    optional = {name: _read_csv(directory, name, None) for name in OPTIONAL_TABLES if (directory / name).is_file()}
+    return Results(directory, comments, summary, items, run if isinstance(run, dict) else {}, optional)
+
+
+# --- tidy tables for the report (the charts only draw these) -------------------------
+
+def theme_totals(results: Results) -> pd.DataFrame:
+    """Opinions per theme over all offices: ``theme, theme_name, count, share`` (of accepted opinions),
+    most frequent first, ties in taxonomy order."""
+    order = {code: i for i, code in enumerate(results.theme_order)}
+    totals = results.summary.groupby("theme", as_index=False)["count"].sum()
+    totals["theme_name"] = totals["theme"].map(results.theme_names)
+    accepted = max(len(results.comments), 1)
+    totals["share"] = (totals["count"] / accepted).round(4)
+    totals["_order"] = totals["theme"].map(order)
+    totals = totals.sort_values(["count", "_order"], ascending=[False, True]).reset_index(drop=True)
+    return totals[["theme", "theme_name", "count", "share"]]
+
+
+def office_table(results: Results) -> pd.DataFrame:
+    """One row per office: ``office, category, opinions, with_theme, items, top_themes, themes``
+    (``themes`` the codes with complaints, most frequent first), most opinions first."""
+    comments = results.comments
+    category = comments["category"] if "category" in comments else pd.Series("", index=comments.index)
+    base = comments.assign(category=category, _with=comments["themes"] != "").groupby("office").agg(
+        category=("category", "first"), opinions=("row_id", "size"), with_theme=("_with", "sum")).reset_index()
+    items = results.items.sort_values(["office", "item"])
+    themes = items.groupby("office")["theme"].agg(list)
+    names = items.groupby("office")["theme_name"].agg(list)
+    base["items"] = [len(themes.get(o, [])) for o in base["office"]]
+    base["top_themes"] = ["、".join(names.get(o, [])[:3]) for o in base["office"]]
+    base["themes"] = [themes.get(o, []) for o in base["office"]]
+    base["with_theme"] = base["with_theme"].astype(int)
+    return base.sort_values(["opinions", "office"], ascending=[False, True]).reset_index(drop=True)
+
+
+def satisfaction_table(results: Results) -> pd.DataFrame:
+    """Tidy ``office, satisfaction, count, share`` (share within the office's accepted opinions
+    that carry a rating); levels 满意 / 基本满意 / 不满意 first, then any other value."""
+    comments = results.comments
+    rated = comments[comments["satisfaction"] != ""]
+    counts = rated.groupby(["office", "satisfaction"]).size().rename("count").reset_index()
+    counts["share"] = (counts["count"] / counts.groupby("office")["count"].transform("sum")).round(4)
+    return counts
+
+
+def satisfaction_levels(table: pd.DataFrame) -> list[str]:
+    seen = list(dict.fromkeys(table["satisfaction"]))
+    return [lv for lv in SATISFACTION_LEVELS if lv in seen] + sorted(lv for lv in seen if lv not in SATISFACTION_LEVELS)
+
+
+def satisfaction_wide(table: pd.DataFrame, levels: list[str]) -> pd.DataFrame:
+    """One row per office: ``office, rated`` and the count of each level, plus ``satisfied_rate``
+    (满意 share) and ``dissatisfied_rate`` (不满意 share); best satisfied rate first."""
+    wide = table.pivot_table(index="office", columns="satisfaction", values="count", aggfunc="sum",
+                             fill_value=0).reindex(columns=levels, fill_value=0)
+    wide["rated"] = wide.sum(axis=1)
+    wide["satisfied_rate"] = (wide.get("满意", 0) / wide["rated"]).round(4)
+    wide["dissatisfied_rate"] = (wide.get("不满意", 0) / wide["rated"]).round(4)
+    wide = wide.reset_index().sort_values(["satisfied_rate", "dissatisfied_rate", "office"],
+                                          ascending=[False, True, True]).reset_index(drop=True)
+    wide.columns.name = None
+    return wide
+
+
+# --- charts ----------------------------------------------------------------------------
+
+def draw_charts(results: Results, *, progress: Progress = _no_progress, font=None) -> dict[str, dict[str, Path]]:
+    """Draw the report's charts into ``DIR/charts/`` as PNG and SVG; return their paths by chart."""
+    from . import charts
+
+    colours = charts.theme_colours(results.theme_order)
+    offices = office_table(results)["office"].tolist()
+    plan: list[tuple[str, Callable]] = []
+    totals = theme_totals(results)
+    if not totals.empty:
+        plan.append(("theme_distribution", lambda: charts.theme_distribution(totals, colours=colours, font=font)))
+        plan.append(("office_theme_heatmap", lambda: charts.office_theme_heatmap(
+            results.summary, themes=[t for t in results.theme_order if t in set(results.summary["theme"])],
+            offices=offices, font=font)))
+    if results.has_satisfaction:
+        table = satisfaction_table(results)
+        levels = satisfaction_levels(table)
+        order = satisfaction_wide(table, levels)["office"]
+        table = table.set_index("office").loc[order].reset_index()
+        plan.append(("satisfaction", lambda: charts.satisfaction_by_office(table, levels=levels, font=font)))
+    out = results.directory / CHART_DIR
+    paths = {}
+    for name, draw in progress(plan, desc="charts", total=len(plan), unit="chart"):
+        paths[name] = charts.save_figure(draw(), out, name)
+    return paths
+
+
+# --- the page --------------------------------------------------------------------------
+
+def _data_uri(path: Path, mime: str) -> str:
+    return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+
+
+def _font_face(font_path: Path, text: str) -> str:
+    """An @font-face rule with the font subset to the characters of ``text`` (empty on failure)."""
+    chars = "".join(sorted({ch for ch in text if ord(ch) > 0x2E7F}))  # CJK and full-width forms
+    return _subset_face(str(font_path), chars) if chars else ""
+
+
+@functools.lru_cache(maxsize=4)  # the same page rebuilt in one process (tests, notebooks) reuses it
+def _subset_face(font_path: str, chars: str) -> str:
+    from fontTools import subset
+    from fontTools.ttLib import TTFont, TTLibError
+
+    try:
+        font = TTFont(font_path, fontNumber=0, lazy=False, recalcTimestamp=False)  # same bytes each time
+        options = subset.Options()
+        options.name_IDs = ["*"]
+        options.notdef_outline = True
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(text=chars)
+        subsetter.subset(font)
+        buffer = io.BytesIO()
+        font.save(buffer)
+    except (TTLibError, OSError, KeyError, AssertionError):  # an unusual font: the page falls back to system fonts
+        return ""
+    fmt, mime = ("opentype", "font/otf") if "CFF " in font else ("truetype", "font/ttf")
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f'@font-face{{font-family:"TextmineCJK";src:url(data:{mime};base64,{data}) format("{fmt}");}}'
+
+
+def _environment():
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["pct"] = lambda v, digits=1: f"{float(v):.{digits}%}"
+    env.filters["thousands"] = lambda v: f"{int(v):,}"
+    return env
+
+
+def _office_sections(results: Results, offices: pd.DataFrame, colours: dict[str, str],
+                     n_opinions: int = 5) -> list[dict]:
+    by_office = {o: f.sort_values("item") for o, f in results.items.groupby("office")}
+    sections = []
+    for i, row in enumerate(offices.itertuples(index=False), 1):
+        items = by_office.get(row.office, results.items.iloc[0:0])
+        top = [{"theme": it.theme, "name": it.theme_name, "count": it.count, "share": it.share,
+                "colour": colours.get(it.theme, "#BAB0AC")} for it in items.head(5).itertuples(index=False)]
+        picked, seen = [], set()
+        for round_ in range(3):  # first example of each item, then the second …
+            for it in items.itertuples(index=False):
+                examples = [e for e in it.examples.split("\n") if e.strip()]
+                if round_ < len(examples) and examples[round_] not in seen and len(picked) < n_opinions:
+                    seen.add(examples[round_])
+                    picked.append({"theme": it.theme, "name": it.theme_name, "text": examples[round_]})
+        sections.append({
+            "anchor": f"office-{i}", "office": row.office, "category": row.category, "opinions": row.opinions,
+            "with_theme": row.with_theme, "themes": " ".join(row.themes), "top": top, "examples": picked,
+            "rows": [{"item": it.item, "theme": it.theme, "name": it.theme_name, "problem": it.problem,
+                       "count": it.count, "share": it.share,
+                       "measures": "；".join(m for m in it.measures.split("；") if m)}
+                      for it in items.itertuples(index=False)],
+        })
+    return sections
+
+
+def _optional_table(frame: pd.DataFrame, title: str, anchor: str) -> dict:
+    shown = frame.head(OPTIONAL_ROWS)
+    return {"title": title, "anchor": anchor, "columns": list(shown.columns), "total": len(frame),
+            "rows": [{"office": r.get("office", ""), "themes": r.get("theme", ""),
+                      "cells": [str(r[c]) for c in shown.columns]} for r in shown.to_dict("records")]}
+
+
+def render_report(results: Results, charts: dict[str, dict[str, Path]], *, font_path: Path | None = None,
+                  title: str = "群众评议意见分析报告") -> str:
+    """Return the report page as a string (charts are read from their PNG files)."""
+    from . import charts as charts_module
+
+    env = _environment()
+    colours = charts_module.theme_colours(results.theme_order)
+    offices = office_table(results)
+    counts = results.run.get("counts", {})
+    accepted = int(counts.get("accepted", len(results.comments)))
+    overview = {
+        "input_rows": int(counts.get("input_rows", accepted)),
+        "accepted": accepted,
+        "rejected": int(counts.get("rejected", 0)),
+        "with_theme": int(counts.get("with_theme", (results.comments["themes"] != "").sum())),
+        "rejected_by_reason": counts.get("rejected_by_reason", {}),
+        "offices": len(offices),
+        "unknown_offices": results.run.get("offices", {}).get("unknown", {}),
+        "input_name": Path(str(results.run.get("input", {}).get("path", ""))).name,
+        "input_sha": str(results.run.get("input", {}).get("sha256", ""))[:12],
+        "started_at": results.run.get("started_at", ""),
+        "version": results.run.get("textmine_version", ""),
+    }
+    satisfaction = None
+    if results.has_satisfaction:
+        table = satisfaction_table(results)
+        levels = satisfaction_levels(table)
+        wide = satisfaction_wide(table, levels)
+        total = table.groupby("satisfaction")["count"].sum()
+        satisfaction = {"levels": levels, "rows": wide.to_dict("records"),
+                        "total": {lv: int(total.get(lv, 0)) for lv in levels}, "rated": int(total.sum())}
+    themes = [{"code": c, "name": results.theme_names.get(c, c), "colour": colours[c]}
+              for c in results.theme_order if c in set(results.summary["theme"])]
+    images = {name: {"src": _data_uri(paths["png"], "image/png"), "png": f"{CHART_DIR}/{paths['png'].name}",
+                     "svg": f"{CHART_DIR}/{paths['svg'].name}"} for name, paths in charts.items()}
+    optional = []
+    if "topics.csv" in results.optional:
+        optional.append(_optional_table(results.optional["topics.csv"], "主题发现（topics.csv）", "topics"))
+    if "hotspots.csv" in results.optional:
+        optional.append(_optional_table(results.optional["hotspots.csv"], "热点问题（hotspots.csv）", "hotspots"))
+    script = (TEMPLATES / "report.js").read_text(encoding="utf-8")
+    style = (TEMPLATES / "report.css").read_text(encoding="utf-8")
+    if "</" in script or "</" in style:  # pragma: no cover - guards our own static files
+        raise AssertionError("report.js/report.css must not contain '</'")
+    script_hash = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+    context = {
+        "title": title, "overview": overview, "themes": themes, "totals": theme_totals(results).to_dict("records"),
+        "offices": offices.to_dict("records"), "sections": _office_sections(results, offices, colours),
+        "satisfaction": satisfaction, "images": images, "optional": optional,
+        "anchors": dict(zip(offices["office"], (f"office-{i}" for i in range(1, len(offices) + 1)))),
+        "script": script, "style": style, "script_hash": script_hash, "font_face": "",
+    }
+    template = env.get_template("report.html.j2")
+    html = template.render(context)
+    if font_path is not None:
+        face = _font_face(font_path, html)
+        if face:
+            context["font_face"] = face
+            html = template.render(context)
+    return html
+
+
+def build_report(directory: str | Path, *, output: str | Path | None = None, embed_font: bool = True,
+                 progress: Progress | None = None) -> Path:
+    """Rebuild ``report.html`` (and ``charts/``) from the files a run wrote into ``directory``.
+
+    Parameters
+    ----------
+    directory : path
+        The ``--out`` folder of ``textmine run``/``demo``.
+    output : path, optional
+        Where to write the page (default ``directory/report.html``).
+    embed_font : bool
+        Inline the CJK font, subset to the page's characters (a few hundred kB), so Chinese
+        text shows on machines without a Chinese font.
+    progress : callable, optional
+        A tqdm-like wrapper ``progress(iterable, desc=..., total=...)`` for progress bars.
+    """
+    from .fonts import cjk_font
+
+    progress = progress or _no_progress
+    results = load_results(directory)
+    font = cjk_font()
+    charts = draw_charts(results, progress=progress, font=font)
+    html = render_report(results, charts, font_path=font.path if (font and embed_font) else None)
+    path = Path(output) if output is not None else results.directory / REPORT_FILE
+    with atomic_path(path) as tmp:
+        tmp.write_text(html, encoding="utf-8")
+    return path
