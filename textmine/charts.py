@@ -114,7 +114,7 @@ def satisfaction_by_office(table: pd.DataFrame, *, levels: Sequence[str] | None 
                     color=SATISFACTION_COLOURS.get(level, OTHER_COLOUR))
             left += grid[level]
         ax.set_yticks(range(len(offices)), offices, fontsize=8)
-        ax.invert_yaxis()
+        ax.set_ylim(len(offices) - 0.5, -0.5)  # first office on top, no empty margin
         ax.set_xlim(0, 1)
         ax.xaxis.set_major_formatter("{x:.0%}")
         ax.legend(ncols=len(levels), loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)

@@ -84,10 +84,13 @@ def main():
 
 
 def _run_and_report(call, out_dir: str, quiet: bool) -> None:
-    interactive = not quiet and sys.stderr.isatty()
-    progress = (lambda message: click.echo(f"… {message}", err=True)) if interactive else None
+    status = _stage_status(quiet)
     with _warnings_as_messages():
-        analysis = call(progress)
+        try:
+            analysis = call(status.show if status else None)
+        finally:
+            if status:
+                status.close()
     if quiet:
         return
     counts = analysis.info["counts"]
@@ -252,6 +255,25 @@ def evaluate(input_path, text_col, title_col, label_col, task, taxonomy, model_d
     click.echo(f"{'label':<16}{'support':>8}{'precision':>11}{'recall':>8}{'F1':>7}")
     for row in report["per_label"]:
         click.echo(f"{row['label']:<16}{row['support']:>8}{row['precision']:>11.3f}{row['recall']:>8.3f}{row['f1']:>7.3f}")
+
+
+class _StageStatus:
+    """One status line on stderr: the job's current stage and the time elapsed (tqdm)."""
+
+    def __init__(self):
+        from tqdm import tqdm
+
+        self._bar = tqdm(total=None, bar_format="{desc} [{elapsed}]", file=sys.stderr, leave=False)
+
+    def show(self, message: str) -> None:
+        self._bar.set_description_str(f"… {message}")
+
+    def close(self) -> None:
+        self._bar.close()
+
+
+def _stage_status(quiet: bool) -> _StageStatus | None:
+    return None if quiet or not sys.stderr.isatty() else _StageStatus()
 
 
 def _progress_bar(quiet: bool):
