@@ -191,3 +191,22 @@ def test_cli_errors_are_one_line(tmp_path, labelled_csv, args, message):
     args = [a.format(csv=labelled_csv, tmp=tmp_path) for a in args]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 1 and message in result.output and "Traceback" not in result.output
+
+
+def test_run_uses_a_trained_theme_model(tmp_path, labelled_csv):
+    runner = CliRunner()
+    model_dir = tmp_path / "m"
+    assert runner.invoke(main, ["train", str(labelled_csv), "--text-col", "意见建议", "--label-col", "themes",
+                                "--out", str(model_dir)]).exit_code == 0
+    out = tmp_path / "out"
+    result = runner.invoke(main, ["run", str(labelled_csv), "--text-col", "意见建议", "--model", str(model_dir),
+                                  "--out", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    comments = pd.read_csv(out / "comments.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert "confidence" in comments.columns and (comments["confidence"] != "").sum() > 100
+    route_dir = tmp_path / "r"
+    assert runner.invoke(main, ["train", str(labelled_csv), "--text-col", "意见建议", "--label-col", "category",
+                                "--task", "route", "--out", str(route_dir)]).exit_code == 0
+    result = runner.invoke(main, ["run", str(labelled_csv), "--text-col", "意见建议", "--model", str(route_dir),
+                                  "--out", str(out)])
+    assert result.exit_code == 1 and "needs a themes model" in result.output

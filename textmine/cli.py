@@ -58,6 +58,8 @@ def analysis_options(func):
         click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out", show_default=True,
                      help="Folder for the outputs."),
         click.option("--taxonomy", type=click.Path(dir_okay=False), help="Your own taxonomy TOML file."),
+        click.option("--model", "model_dir", type=click.Path(file_okay=False),
+                     help="A theme model made by textmine train (default: the shipped lexicon classifier)."),
         click.option("--offices", type=click.Path(dir_okay=False), help="Your own office alias table (CSV)."),
         click.option("--keep-duplicates", is_flag=True, help="Analyse duplicates instead of rejecting them."),
         click.option("--keep-floods", is_flag=True,
@@ -130,7 +132,7 @@ def workspace_options(func):
 @workspace_options
 @_fail_cleanly
 def run(input_path, text_col, office_col, group_col, satisfaction_col, evaluator_col, name_col, phone_col,
-        date_col, encoding, sheet, out_dir, taxonomy, offices, keep_duplicates, keep_floods, flood_min,
+        date_col, encoding, sheet, out_dir, taxonomy, model_dir, offices, keep_duplicates, keep_floods, flood_min,
         min_evaluators, examples, quiet,
         workspace, round_id):
     """Analyse INPUT (CSV or XLSX) and write comments, rejects, summaries and rectification lists."""
@@ -143,21 +145,22 @@ def run(input_path, text_col, office_col, group_col, satisfaction_col, evaluator
         input_path, out_dir, columns=columns, encoding=encoding, sheet=_sheet(sheet), taxonomy=taxonomy,
         offices=offices, keep_duplicates=keep_duplicates, n_examples=examples, progress=progress,
         keep_floods=keep_floods, flood_min=flood_min, min_evaluators=min_evaluators,
-        workspace=workspace, round_id=round_id),
+        workspace=workspace, round_id=round_id, model_dir=model_dir),
         out_dir, quiet)
 
 
 @main.command()
 @analysis_options
 @_fail_cleanly
-def demo(out_dir, taxonomy, offices, keep_duplicates, keep_floods, flood_min, min_evaluators, examples, quiet):
+def demo(out_dir, taxonomy, model_dir, offices, keep_duplicates, keep_floods, flood_min, min_evaluators, examples,
+         quiet):
     """Run the whole job on the embedded sample corpus (a synthetic evaluation round)."""
     from .pipeline import demo as run_demo
 
     _run_and_report(lambda progress: run_demo(
         out_dir, taxonomy=taxonomy, offices=offices, keep_duplicates=keep_duplicates,
         keep_floods=keep_floods, flood_min=flood_min, min_evaluators=min_evaluators,
-        n_examples=examples, progress=progress), out_dir, quiet)
+        n_examples=examples, progress=progress, model_dir=model_dir), out_dir, quiet)
     if not quiet:
         click.echo(f"year-over-year scores and tracking (rounds 2024 → 2025) in {Path(out_dir) / 'rounds'}/")
 
@@ -442,9 +445,6 @@ def topics(input_path, out_dir, k, k_range, method, by, seed, model, coherence, 
     click.echo(f"{info['n_topics']} topics ({info['method']}, seed {info['seed']}) on {info['with_topic']:,} of "
                f"{info['documents']:,} rows; mean {info['coherence_measure']} {info['mean_coherence']}, "
                f"diversity {info['diversity']}; {info['new_topics']} topic(s) flagged new")
-    if not result.k_curve.empty:
-        curve = ", ".join(f"{row.k}: {row.coherence}" for row in result.k_curve.itertuples())
-        click.echo(f"mean {info['coherence_measure']} by k — {curve}; chose k = {info['n_topics']}")
     if info["model"]["path"]:
         verb = "applied" if info["model"]["reused"] else "saved to"
         click.echo(f"model {verb} {info['model']['path']}")

@@ -166,7 +166,7 @@ def analyse(frame: pd.DataFrame, columns: dict[str, str | None], toolkit: Toolki
         accepted = pd.concat([accepted, themes], axis=1)
     with watch.stage("aggregate"):
         comment_cols = ["row_id", "office", "office_as_written"] + [r for r in PASSTHROUGH_ROLES if r in work] \
-            + ["text", "themes", "theme_names", "evidence"]
+            + ["text"] + list(themes.columns)   # themes, theme_names, evidence (+ confidence from a model)
         comments = accepted[comment_cols].copy()
         comments.insert(2, "category", comments["office"].map(toolkit.offices.category))
         rejects = work[rejected].copy()
@@ -230,8 +230,11 @@ def run(input_path: str | Path, out_dir: str | Path, *, columns: dict[str, str |
         keep_duplicates: bool = False, n_examples: int = 3,
         keep_floods: bool = False, flood_min: int = 5, min_evaluators: int = 3,
         toolkit: Toolkit | None = None, progress: Callable[[str], None] | None = None,
-        workspace: str | Path | None = None, round_id: int | None = None) -> Analysis:
+        workspace: str | Path | None = None, round_id: int | None = None,
+        model_dir: str | Path | None = None) -> Analysis:
     """Read ``input_path``, analyse it and write every output into ``out_dir``.
+
+    ``model_dir`` replaces the shipped theme classifier by a model made with ``textmine train``.
 
     With ``workspace`` the analysis is also stored there as round ``round_id`` (see
     :meth:`textmine.workspace.Workspace.ingest`); the result is in ``info["workspace"]``.
@@ -250,7 +253,8 @@ def run(input_path: str | Path, out_dir: str | Path, *, columns: dict[str, str |
         table = read_table(input_path, encoding=encoding, sheet=sheet)
         mapping = resolve_columns(table, **(columns or {}))
     with watch.stage("load"):
-        toolkit = toolkit or Toolkit.load(taxonomy=taxonomy, offices=offices)
+        toolkit = toolkit or Toolkit.load(taxonomy=taxonomy, offices=offices,
+                                          classifier=_theme_model(model_dir) if model_dir else None)
     say(f"analysing {len(table.frame):,} rows")
     analysis = analyse(table.frame, mapping, toolkit, keep_duplicates=keep_duplicates,
                        n_examples=n_examples, keep_floods=keep_floods, flood_min=flood_min,
@@ -310,6 +314,15 @@ def staged_directory(out_dir: str | Path):
         shutil.rmtree(stage, ignore_errors=True)
 
 
+def _theme_model(model_dir: str | Path):
+    from .modelstore import load_model
+
+    model, metadata = load_model(model_dir)
+    if metadata["task"] != "themes":
+        raise TextmineError(f"{model_dir} is a {metadata['task']} model; the main job needs a themes model")
+    return model
+
+
 def sample_path() -> Path:
     """The embedded sample corpus (a synthetic evaluation round)."""
     return corpus_path(*SAMPLE_FILE)
@@ -326,7 +339,9 @@ def demo(out_dir: str | Path, **kwargs) -> Analysis:
     from .workspace import Workspace
 
     if kwargs.get("toolkit") is None:
-        kwargs["toolkit"] = Toolkit.load(taxonomy=kwargs.get("taxonomy"), offices=kwargs.get("offices"))
+        model_dir = kwargs.get("model_dir")
+        kwargs["toolkit"] = Toolkit.load(taxonomy=kwargs.get("taxonomy"), offices=kwargs.get("offices"),
+                                         classifier=_theme_model(model_dir) if model_dir else None)
     analysis = run(sample_path(), out_dir, **kwargs)
     previous_table = read_table(corpus_path(*PREVIOUS_SAMPLE_FILE))
     previous = analyse(previous_table.frame, resolve_columns(previous_table), kwargs["toolkit"],
