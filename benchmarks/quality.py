@@ -156,7 +156,7 @@ def routing() -> None:
         "",
         f"- macro-F1 gain over the baseline in the same run: {ours - base:+.4f} ({ours / base:.4f}×)",
         f"- training RouteClassifier on all {len(texts):,} rows (incl. segmentation and the confidence "
-        f"temperature's 3 extra fits): {train_seconds:.1f} s",
+        f"temperature's extra fit): {train_seconds:.1f} s",
     ])
     print(body)
     write_section("Routing quality", body)

@@ -82,6 +82,8 @@ def test_route_classifier_and_confidence(labelled_sample):
     assert np.allclose(proba.sum(axis=1), 1.0)
     accuracy = (model.predict(test["意见建议"].tolist()) == test["category"].to_numpy()).mean()
     assert accuracy > 0.5    # 4 categories; chance is about 0.3
+    # calibrated: the mean confidence is close to the accuracy it claims
+    assert abs(proba.max(axis=1).mean() - accuracy) < 0.15, (proba.max(axis=1).mean(), accuracy)
     routes, conf = model.route(test["意见建议"].tolist()[:20], min_confidence=1.01)
     assert set(routes) == {"unsure"} and (conf <= 1).all()
     routes, _ = model.route(test["意见建议"].tolist()[:20])

@@ -259,7 +259,7 @@ class RouteClassifier(BaseEstimator, ClassifierMixin):
 
     A linear SVM on :class:`NgramVectorizer` features with balanced class weights.
     ``predict_proba`` is a softmax of the SVM decision values whose temperature is fitted
-    (minimum log-loss) on 3-fold held-out decisions, so confidences are calibrated.
+    (minimum log-loss) on the decisions for a stratified 30 % hold-out, so confidences are calibrated.
     """
 
     def __init__(self, *, C: float = 1.0, char_ngrams=(1, 2), word_ngrams=(1, 2), min_df: int = 2,
@@ -272,7 +272,7 @@ class RouteClassifier(BaseEstimator, ClassifierMixin):
         self.random_state = random_state
 
     def fit(self, X: Sequence[str], y: Sequence[str]) -> "RouteClassifier":
-        from sklearn.model_selection import StratifiedKFold
+        from sklearn.model_selection import train_test_split
         from sklearn.svm import LinearSVC
 
         if not (isinstance(self.C, (int, float)) and self.C > 0):
@@ -285,16 +285,16 @@ class RouteClassifier(BaseEstimator, ClassifierMixin):
         V = self.vectorizer_.fit_transform([str(t) for t in X])
         self.svm_ = LinearSVC(C=self.C, class_weight="balanced").fit(V, y)
         self.classes_ = self.svm_.classes_
-        # held-out decisions for the temperature (folds need ≥ 2 per class)
+        # the temperature is fitted on one stratified 30 % hold-out: one extra fit, not K
         counts = np.unique(y, return_counts=True)[1]
         self.temperature_ = 1.0
-        if counts.min() >= 3:
-            decisions = np.zeros((len(y), len(self.classes_)))
-            for train, test in StratifiedKFold(3, shuffle=True, random_state=self.random_state).split(V, y):
-                decisions[test] = LinearSVC(C=self.C, class_weight="balanced").fit(V[train], y[train]) \
-                    .decision_function(V[test])
-            truth = np.searchsorted(self.classes_, y)
-            self.temperature_ = _fit_temperature(decisions, truth)
+        if counts.min() >= 4:
+            train, test = train_test_split(np.arange(len(y)), test_size=0.3, stratify=y,
+                                           random_state=self.random_state)
+            held_out = LinearSVC(C=self.C, class_weight="balanced").fit(V[train], y[train]).decision_function(V[test])
+            if held_out.ndim == 1:
+                held_out = np.column_stack([-held_out, held_out])
+            self.temperature_ = _fit_temperature(held_out, np.searchsorted(self.classes_, y[test]))
         return self
 
     def decision_function(self, X: Iterable[str]) -> np.ndarray:
