@@ -20,7 +20,7 @@ topic's top-10 terms (gensim CoherenceModel c_npmi on the same token lists, comp
 parent process the same way for all three; mean over topics) and topic diversity (share of
 unique words among all top-10 terms).
 
-    python benchmarks/topics.py [--k 20]
+    python benchmarks/topics.py [--k 20] [--repeat 2]
     BERTOPIC_PYTHON=/path/to/venv/bin/python python benchmarks/topics.py
 """
 from __future__ import annotations
@@ -108,6 +108,7 @@ def run_child(python: str, method: str, tokens_path: str, k: int) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--k", type=int, default=20)
+    parser.add_argument("--repeat", type=int, default=2, help="fits per model; the fastest counts")
     parser.add_argument("--child")
     parser.add_argument("--tokens")
     args = parser.parse_args()
@@ -144,8 +145,20 @@ def main() -> int:
             pickle.dump(tokens, fh)
         for method, python in (("textmine", sys.executable), ("gensim", sys.executable),
                                ("bertopic", bertopic_python)):
-            print(f"fitting {method} …", flush=True)
-            results.append(run_child(python, method, tokens_path, args.k))
+            runs = []
+            for attempt in range(args.repeat):
+                print(f"fitting {method} ({attempt + 1}/{args.repeat}) …", flush=True)
+                runs.append(run_child(python, method, tokens_path, args.k))
+                if "error" in runs[-1]:
+                    break
+            ok = [r for r in runs if "error" not in r]
+            if not ok:
+                results.append(runs[-1])
+                continue
+            best = min(ok, key=lambda r: r["seconds"])
+            best["peak_mib"] = max(r["peak_mib"] for r in ok)
+            best["all_seconds"] = [round(r["seconds"], 1) for r in ok]
+            results.append(best)
 
     start = time.perf_counter()
     fitted = [r for r in results if "topics" in r]
@@ -168,7 +181,8 @@ def main() -> int:
         f"(textmine Segmenter + topic stopwords, tokenisation {tokenise_s:.1f} s, not counted below); "
         f"K = {args.k} topics; NPMI = gensim `CoherenceModel(coherence='c_npmi')` of each topic's top-10 "
         f"terms on those token lists (mean over topics; scoring all models took {coherence_s:.0f} s). "
-        "Each model is fitted once, in its own process.",
+        f"Each model is fitted {args.repeat}× in a fresh process; fit time is the fastest fit (all fits in "
+        "brackets: the machine is shared, so single timings are noisy), peak memory the largest.",
         "",
         "| model | topics | fit time | × textmine time | peak memory | NPMI (top-10) | topic diversity |",
         "|---|---:|---:|---:|---:|---:|---:|",
@@ -178,7 +192,8 @@ def main() -> int:
             lines.append(f"| {names[r['method']]} | — | not run: {r['error']} | | | | |")
             continue
         ratio = r["seconds"] / base["seconds"] if base else float("nan")
-        lines.append(f"| {names[r['method']]} | {len(r['topics'])} | {r['seconds']:.1f} s | {ratio:.1f}× | "
+        lines.append(f"| {names[r['method']]} | {len(r['topics'])} | {r['seconds']:.1f} s "
+                     f"({', '.join(map(str, r['all_seconds']))}) | {ratio:.1f}× | "
                      f"{r['peak_mib']:.0f} MiB | {r['npmi']:.3f} | {r['diversity']:.2f} |")
     lines.append("")
     for r in fitted:

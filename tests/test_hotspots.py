@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from textmine.cli import main
 from textmine.errors import DataFileError, InputError
-from textmine.hotspots import PlaceFinder, find_hotspots, load_hotspot_settings, run_hotspots
+from textmine.hotspots import PlaceFinder, _merge_close_clusters, find_hotspots, load_hotspot_settings, run_hotspots
 
 
 @pytest.fixture(scope="module")
@@ -158,3 +158,15 @@ def test_cli_hotspots_detects_columns(tmp_path):
     assert (tmp_path / "out" / "hotspots.json").exists()
     missing = CliRunner().invoke(main, ["hotspots", str(source), "--likes-col", "赞"])
     assert missing.exit_code == 1 and "Error:" in missing.output and "column 赞 not found" in missing.output
+
+
+def test_close_groups_without_place_are_joined():
+    from scipy.sparse import csr_matrix
+
+    # groups 1 and 2 share most words (one event worded two ways), group 3 is another event,
+    # the singleton 4 is never merged
+    rows = csr_matrix([[1, 1, 0, 0], [1, 1, 0, 0], [1, 0.8, 0.2, 0], [1, 0.8, 0.2, 0],
+                       [0, 0, 0, 1], [0, 0, 0.1, 1], [1, 1, 0, 0]], dtype=float)
+    labels = pd.Series([1, 1, 2, 2, 3, 3, 4]).to_numpy()
+    assert _merge_close_clusters(rows, labels, 0.6).tolist() == [1, 1, 1, 1, 3, 3, 4]
+    assert _merge_close_clusters(rows, labels, 0.01).tolist() == [1, 1, 2, 2, 3, 3, 4]

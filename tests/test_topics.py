@@ -253,6 +253,7 @@ def test_cli_topics(tmp_path):
     auto = runner.invoke(main, ["topics", str(source), "--out", str(tmp_path / "auto"), "--k", "auto",
                                 "--k-range", "2,3,4", "--by", "month"])
     assert auto.exit_code == 0, auto.output
+    assert "mean c_npmi by k — 2: " in auto.output and "chose k = " in auto.output
     curve = pd.read_csv(tmp_path / "auto" / "k_curve.csv", encoding="utf-8-sig")
     assert list(curve["k"]) == [2, 3, 4] and curve["chosen"].sum() == 1
     assert not (tmp_path / "auto" / "topics_per_office.csv").exists()

@@ -445,6 +445,9 @@ def topics(input_path, out_dir, k, k_range, method, by, seed, model, coherence, 
     click.echo(f"{info['n_topics']} topics ({info['method']}, seed {info['seed']}) on {info['with_topic']:,} of "
                f"{info['documents']:,} rows; mean {info['coherence_measure']} {info['mean_coherence']}, "
                f"diversity {info['diversity']}; {info['new_topics']} topic(s) flagged new")
+    if not result.k_curve.empty:
+        curve = ", ".join(f"{row.k}: {row.coherence}" for row in result.k_curve.itertuples())
+        click.echo(f"mean {info['coherence_measure']} by k — {curve}; chose k = {info['n_topics']}")
     if info["model"]["path"]:
         verb = "applied" if info["model"]["reused"] else "saved to"
         click.echo(f"model {verb} {info['model']['path']}")

@@ -58,6 +58,7 @@ class HotspotSettings:
     half_life_days: float = 365.0
     place_distance: float = 0.9
     distance: float = 0.75
+    merge_distance: float = 0.6
     text_chars: int = 300
     min_messages: int = 2
     source: str = "<memory>"
@@ -97,7 +98,7 @@ def load_hotspot_settings(path: str | Path | None = None) -> HotspotSettings:
     numbers = {}
     for table, keys in (("", ("max_name", "min_name")),
                         ("heat", ("repeat_weight", "likes_weight", "half_life_days")),
-                        ("grouping", ("place_distance", "distance", "text_chars", "min_messages"))):
+                        ("grouping", ("place_distance", "distance", "merge_distance", "text_chars", "min_messages"))):
         source = data.get(table, {}) if table else data
         for key in keys:
             if key not in source:
@@ -116,7 +117,7 @@ def load_hotspot_settings(path: str | Path | None = None) -> HotspotSettings:
         raise fail("max_name", f"need 1 ≤ min_name ≤ max_name, got {settings.min_name} and {settings.max_name}")
     if settings.half_life_days <= 0:
         raise fail("half_life_days", "'half_life_days' must be positive")
-    if not 0 < settings.place_distance <= 1 or not 0 < settings.distance <= 1:
+    if not all(0 < d <= 1 for d in (settings.place_distance, settings.distance, settings.merge_distance)):
         raise fail("distance", "distances must be in (0, 1]")
     return settings
 
@@ -397,11 +398,35 @@ def _cluster(tokens: list[list[str]], places: list[str], settings: HotspotSettin
             np.fill_diagonal(distance, 0.0)
             condensed = distance[np.triu_indices(len(rows), k=1)]
             labels = fcluster(linkage(condensed, method="average"), t=threshold, criterion="distance")
+        if not place and len(rows) > 1:
+            labels = _merge_close_clusters(matrix[rows], labels, settings.merge_distance)
         for label in sorted(set(labels.tolist())):
             for row in np.flatnonzero(labels == label):
                 groups[usable[rows[row]]] = next_group
             next_group += 1
     return groups
+
+
+def _merge_close_clusters(sub, labels: np.ndarray, threshold: float) -> np.ndarray:
+    """Merge clusters of two or more messages whose centroids are within ``threshold``.
+
+    Messages naming no place have no place to hold an event together, and their wording
+    varies ("58车贷案件进展" / "58车贷立案半年毫无进展"): comparing cluster centroids, where
+    the shared words of each cluster dominate, joins such pieces.
+    """
+    from scipy.cluster.hierarchy import fcluster, linkage
+
+    big = [label for label in sorted(set(labels.tolist())) if (labels == label).sum() >= 2]
+    if len(big) < 2:
+        return labels
+    centroids = np.vstack([np.asarray(sub[labels == label].mean(axis=0)).ravel() for label in big])
+    centroids /= np.linalg.norm(centroids, axis=1, keepdims=True)
+    distance = np.clip(1.0 - centroids @ centroids.T, 0.0, 1.0)
+    np.fill_diagonal(distance, 0.0)
+    merged = fcluster(linkage(distance[np.triu_indices(len(big), k=1)], method="average"),
+                      t=threshold, criterion="distance")
+    target = {label: big[int(np.flatnonzero(merged == merged[i])[0])] for i, label in enumerate(big)}
+    return np.array([target.get(label, label) for label in labels.tolist()])
 
 
 def _members(groups: np.ndarray, min_messages: int) -> dict[int, list[int]]:
