@@ -136,3 +136,13 @@ def test_cli_notice(run_dir):
     assert "某市作风办" in body_text(Document(str(run_dir / "notices" / "整改通知_市公安局.docx")))
     result = runner.invoke(main, ["notice", str(run_dir), "--office", "不存在的局"])
     assert result.exit_code == 1 and result.output.startswith("Error: ")
+
+
+def test_items_without_quotable_opinions_say_why(run_dir):
+    items = read(run_dir / "rectification_items.csv")
+    items.loc[items["office"] == "市公安局", "examples"] = ""  # e.g. too few evaluators to quote (min_evaluators)
+    items.to_csv(run_dir / "rectification_items.csv", index=False, encoding="utf-8-sig")
+    written = write_notices(run_dir, offices=["市公安局"])
+    text = body_text(Document(written["path"].iloc[0]))
+    opinions = text[text.index("二、群众代表性意见"):text.index("三、整改要求")]
+    assert opinions.splitlines()[1:] == ["（为保护评议人，反映人数较少的问题不引用原话。）"]

@@ -223,3 +223,20 @@ def test_workbook_colours_themes_and_carries_a_legend(demo_run):
         for row in ws.iter_rows():
             for cell in row:
                 assert cell.data_type != "f", (ws.title, cell.coordinate)
+
+
+def test_a_run_with_every_row_rejected_still_gets_a_report(tmp_path, toolkit):
+    from textmine.notice import write_notices
+    from textmine.pipeline import run
+
+    source = tmp_path / "in.csv"
+    write(pd.DataFrame({"意见建议": ["无意见", "", "满意"], "被评议单位": ["市公安局", "市税务局", "市公安局"],
+                        "满意度": ["满意", "满意", "基本满意"]}), source)
+    run(source, tmp_path / "out", toolkit=toolkit)
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "收到 3 条 = 有效 0 条 + 剔除 3 条" in html
+    assert "没有意见被归入作风问题类型。" in html and "<img src=" not in html
+    assert list((tmp_path / "out").glob("charts/*")) == []  # nothing to draw
+    assert write_notices(tmp_path / "out").empty
+    result = CliRunner().invoke(main, ["notice", str(tmp_path / "out"), "--all"])
+    assert result.exit_code == 0 and "no notice written" in result.output

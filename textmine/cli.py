@@ -334,6 +334,8 @@ def notice(directory, offices, all_offices, out_dir, issuer, template, quiet):
     written = write_notices(directory, offices=None if all_offices else list(offices), out_dir=out_dir,
                             issuer=issuer or DEFAULT_ISSUER, template=template, progress=_progress_bar(quiet))
     if not quiet:
+        if written.empty:
+            click.echo(f"no office has accepted opinions in {Path(directory) / 'comments.csv'}: no notice written")
         for row in written.head(5).itertuples(index=False):
             click.echo(f"{row.office}: {row.items} items from {row.opinions} opinions → {row.path}")
         if len(written) > 5:

@@ -26,7 +26,7 @@ DEFAULT_TEMPLATE = Path(__file__).parent / "templates" / "notice.toml"
 DEFAULT_ISSUER = "群众评议工作领导小组办公室"
 TEMPLATE_KEYS = ("title", "salutation", "opening", "opening_no_problem", "problems_heading", "problem_line",
                  "opinions_heading", "requirements_heading", "requirements", "attachment_line",
-                 "attachment_title", "no_items", "signature", "date_line")
+                 "attachment_title", "no_items", "no_opinions", "signature", "date_line")
 TABLE_HEADERS = ["序号", "问题类型", "问题描述", "意见数", "占比", "建议整改措施", *FILL_IN_COLUMNS]
 TABLE_WIDTHS_CM = [1.1, 2.0, 5.4, 1.3, 1.8, 4.1, 4.3, 1.8, 2.0, 1.9]  # fits A4 landscape
 BODY_FONT, HEADING_FONT, TITLE_FONT = "仿宋_GB2312", "黑体", "方正小标宋简体"  # GB/T 9704 layout
@@ -194,8 +194,11 @@ def build_notice(results: Results, office: str, template: NoticeTemplate, *, iss
             paragraph(template.text("problem_line", **values, number=_chinese_number(number), theme=item.theme_name,
                                     count=int(item.count), share=f"{float(item.share):.1%}", problem=item.problem))
         paragraph(template.text("opinions_heading", **values), font=HEADING_FONT)
-        for n, (theme_name, example) in enumerate(_representative(items, per_item, max_opinions), 1):
+        quoted = _representative(items, per_item, max_opinions)
+        for n, (theme_name, example) in enumerate(quoted, 1):
             paragraph(f"{n}. 【{theme_name}】{example}")
+        if not quoted:
+            paragraph(template.text("no_opinions", **values))
     paragraph(template.text("requirements_heading", **values), font=HEADING_FONT)
     for requirement in template.texts["requirements"]:
         paragraph(requirement.format_map(values))
