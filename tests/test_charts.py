@@ -131,3 +131,16 @@ def test_save_figure_writes_png_and_svg_identically_each_time(tmp_path):
     for fmt in ("png", "svg"):
         assert first[fmt].read_bytes() == second[fmt].read_bytes(), fmt
     assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["themes.png", "themes.svg"]
+
+
+def test_system_fonts_are_the_fallback_when_the_package_is_missing(monkeypatch):
+    from matplotlib import font_manager
+
+    monkeypatch.delenv(fonts.ENV_VAR, raising=False)
+    path, _ = fonts.find_cjk_font()
+    monkeypatch.setattr(fonts, "_packaged_font", lambda: None)
+    dejavu = str(fonts.Path(matplotlib.get_data_path()) / "fonts/ttf/DejaVuSans.ttf")
+    installed = [font_manager.FontEntry(fname=dejavu, name="Noto Sans CJK SC"),  # a name is not enough
+                 font_manager.FontEntry(fname=str(path), name="WenQuanYi Micro Hei")]
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", installed)
+    assert fonts.find_cjk_font() == (path, "system")
