@@ -66,7 +66,8 @@ def representative_opinions(texts: Sequence[str], groups: dict[tuple, list[int]]
     vectorizer = TfidfVectorizer(tokenizer=tokenizer, lowercase=False, token_pattern=None,
                                  sublinear_tf=True, norm="l2")
     try:
-        matrix = vectorizer.fit_transform(texts)
+        # the opening of a very long text says what it is about; segmenting 1 MB would take seconds
+        matrix = vectorizer.fit_transform([t[:TYPICAL_PREFIX_CHARS] for t in texts])
     except ValueError:  # no token at all in any text
         matrix = None
     chosen: dict[tuple, list[int]] = {}
@@ -112,8 +113,8 @@ def rectification_items(comments: pd.DataFrame, summary: pd.DataFrame, taxonomy:
         to tell people apart, and opinions from one person are already weighted once by
         duplicate and flood detection.
     min_evaluators: an item backed by fewer distinct evaluators shows no verbatim
-        opinion (``examples`` is empty and ``problem`` says why): with one or two
-        evaluators the office could guess who wrote it.
+        opinion and none of their phrases (``examples`` is empty and ``problem`` says
+        why): with one or two evaluators the office could guess who wrote it.
     """
     if not isinstance(min_evaluators, int) or isinstance(min_evaluators, bool) or min_evaluators < 1:
         raise ValueError(f"min_evaluators must be a positive integer, got {min_evaluators!r}")
@@ -133,13 +134,13 @@ def rectification_items(comments: pd.DataFrame, summary: pd.DataFrame, taxonomy:
         theme = taxonomy[row.theme] if row.theme in taxonomy.codes else None
         problem = theme.problem if theme else row.theme_name
         said = phrases.get((row.office, row.theme))
-        if said:
-            problem = f"{problem}（群众反映：{'、'.join(said)}）"
         people = int(distinct.get((row.office, row.theme), 0))
-        shown = [texts[i] for i in examples.get((row.office, row.theme), [])]
-        if people < min_evaluators:
+        shown = [_excerpt(texts[i]) for i in examples.get((row.office, row.theme), [])]
+        if people < min_evaluators:  # neither quotes nor the phrases they used
             shown = []
             problem = f"{problem}（评议人少于{min_evaluators}人，为保护评议人不列原文）"
+        elif said:
+            problem = f"{problem}（群众反映：{'、'.join(said)}）"
         records.append({
             "office": row.office, "category": offices.category(row.office), "theme": row.theme,
             "theme_name": row.theme_name, "problem": problem, "count": int(row.count),
@@ -150,6 +151,15 @@ def rectification_items(comments: pd.DataFrame, summary: pd.DataFrame, taxonomy:
     items = items.sort_values(["office", "count"], ascending=[True, False], kind="stable")
     items["item"] = items.groupby("office").cumcount() + 1
     return items[ITEM_COLUMNS].reset_index(drop=True)
+
+
+TYPICAL_PREFIX_CHARS = 5000  # characters of each text compared when picking typical opinions
+EXAMPLE_MAX_CHARS = 1000  # an Excel cell holds 32,767 characters; a quote needs far fewer
+
+
+def _excerpt(text: str, limit: int = EXAMPLE_MAX_CHARS) -> str:
+    """Shorten a very long opinion for a rectification list (the full text is in comments.csv)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _evaluator_ids(evaluators: Sequence[object] | None, n: int) -> list[str]:

@@ -1,6 +1,7 @@
 """Normalise opinion text, and find empty, non-substantive and duplicate opinions."""
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
@@ -25,6 +26,7 @@ _SPACE_RE = re.compile(r"\s+")
 REASONS = {
     "empty": "empty text",
     "no_content": "no text content (only punctuation, symbols or emoji)",
+    "numeric": "only a number, not an opinion",
     "non_substantive": "non-substantive answer (无意见/满意/没有 …)",
     "duplicate": "exact duplicate of row {row}",
     "near_duplicate": "near-duplicate of row {row} (same text after normalisation)",
@@ -33,7 +35,8 @@ REASONS = {
 
 
 def clean_text(text: object) -> str:
-    """Return ``text`` with HTML entities/tags resolved, NFKC-folded and whitespace collapsed."""
+    """Return ``text`` with HTML entities/tags resolved, NFKC-folded, whitespace collapsed and
+    traditional characters folded to simplified ones (see :func:`to_simplified`)."""
     if text is None or (isinstance(text, float) and text != text):
         return ""
     s = _nfkc(str(text))
@@ -44,7 +47,42 @@ def clean_text(text: object) -> str:
     if "<" in s:
         s = _TAG_RE.sub(" ", s)
     s = _INVISIBLE_RE.sub("", s)
-    return _SPACE_RE.sub(" ", s).strip()
+    return to_simplified(_SPACE_RE.sub(" ", s).strip())
+
+
+def to_simplified(text: str) -> str:
+    """Fold traditional characters to simplified ones (態度惡劣 → 态度恶劣), leaving every
+    character that is already in GB2312 — the simplified set — exactly as it is.
+
+    OpenCC's phrase-aware t2s conversion picks the simplified form; keeping GB2312
+    characters protects simplified text from its rare over-conversions (坏 → 坯).
+    """
+    try:
+        text.encode("gb2312")
+        return text  # nothing traditional (the common case, checked in C)
+    except UnicodeEncodeError:
+        pass
+    converted = _t2s().convert(text)
+    if len(converted) != len(text):  # phrase conversions keep the length; be safe if not
+        converted = "".join(_t2s().convert(ch) if not _in_gb2312(ch) else ch for ch in text)
+        return converted
+    return "".join(o if _in_gb2312(o) else c for o, c in zip(text, converted))
+
+
+@functools.lru_cache(maxsize=1)
+def _t2s():
+    import opencc  # lazily: only texts with traditional characters need it
+
+    return opencc.OpenCC("t2s")
+
+
+@functools.lru_cache(maxsize=65536)
+def _in_gb2312(ch: str) -> bool:
+    try:
+        ch.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _nfkc(s: str) -> str:
@@ -84,6 +122,8 @@ class NonSubstantiveFilter:
         key = comparison_key(cleaned)
         if not key:
             return "no_content"
+        if key.isdigit():
+            return "numeric"
         if self._filler is not None and not self._filler.sub("", key):
             return "non_substantive"
         return None

@@ -130,11 +130,13 @@ def workspace_options(func):
 @input_options
 @analysis_options
 @workspace_options
+@click.option("--max-offices", default=1000, show_default=True, type=click.IntRange(1, None),
+              help="Refuse an office column naming more offices than this (after alias resolution).")
 @_fail_cleanly
 def run(input_path, text_col, office_col, group_col, satisfaction_col, evaluator_col, name_col, phone_col,
         date_col, encoding, sheet, out_dir, taxonomy, model_dir, offices, keep_duplicates, keep_floods, flood_min,
         min_evaluators, examples, quiet,
-        workspace, round_id):
+        workspace, round_id, max_offices):
     """Analyse INPUT (CSV or XLSX) and write comments, rejects, summaries and rectification lists."""
     from .pipeline import run as run_job
 
@@ -144,7 +146,7 @@ def run(input_path, text_col, office_col, group_col, satisfaction_col, evaluator
     _run_and_report(lambda progress: run_job(
         input_path, out_dir, columns=columns, encoding=encoding, sheet=_sheet(sheet), taxonomy=taxonomy,
         offices=offices, keep_duplicates=keep_duplicates, n_examples=examples, progress=progress,
-        keep_floods=keep_floods, flood_min=flood_min, min_evaluators=min_evaluators,
+        keep_floods=keep_floods, flood_min=flood_min, min_evaluators=min_evaluators, max_offices=max_offices,
         workspace=workspace, round_id=round_id, model_dir=model_dir),
         out_dir, quiet)
 

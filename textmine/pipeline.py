@@ -22,7 +22,7 @@ from . import __version__
 from .aggregate import office_overview, office_theme_summary, rectification_items
 from .classify import LexiconThemeClassifier, ThemeClassifier, theme_table
 from .clean import NonSubstantiveFilter, clean_text, comparison_key, describe_reason, find_duplicates
-from .errors import TextmineError
+from .errors import InputError, TextmineError
 from .flood import flood_summary, reject_floods
 from .export import rectification_markdown, write_csv, write_json, write_rectification_xlsx, write_text
 from .offices import OfficeDirectory
@@ -127,9 +127,10 @@ def analyse(frame: pd.DataFrame, columns: dict[str, str | None], toolkit: Toolki
         work["text"] = [clean_text(t) for t in raw_text]
         office_col = columns.get("office")
         written = frame[office_col].fillna("").astype(str).to_numpy() if office_col else [""] * len(frame)
-        resolved = toolkit.offices.resolve_many(written)
-        work["office"] = resolved["office"].to_numpy()
         work["office_as_written"] = [clean_text(w) for w in written]
+        # resolved after cleaning, so that 市監局 and "市监局&nbsp;" find 市监局's entry
+        resolved = toolkit.offices.resolve_many(work["office_as_written"])
+        work["office"] = resolved["office"].to_numpy()
         work["_known"] = resolved["office_known"].to_numpy()
         for role in PASSTHROUGH_ROLES:
             if columns.get(role):
@@ -228,7 +229,7 @@ def run(input_path: str | Path, out_dir: str | Path, *, columns: dict[str, str |
         encoding: str | None = None, sheet: str | int | None = None,
         taxonomy: str | Path | None = None, offices: str | Path | None = None,
         keep_duplicates: bool = False, n_examples: int = 3,
-        keep_floods: bool = False, flood_min: int = 5, min_evaluators: int = 3,
+        keep_floods: bool = False, flood_min: int = 5, min_evaluators: int = 3, max_offices: int = 1000,
         toolkit: Toolkit | None = None, progress: Callable[[str], None] | None = None,
         workspace: str | Path | None = None, round_id: int | None = None,
         model_dir: str | Path | None = None) -> Analysis:
@@ -255,6 +256,7 @@ def run(input_path: str | Path, out_dir: str | Path, *, columns: dict[str, str |
     with watch.stage("load"):
         toolkit = toolkit or Toolkit.load(taxonomy=taxonomy, offices=offices,
                                           classifier=_theme_model(model_dir) if model_dir else None)
+    check_office_count(table, mapping.get("office"), toolkit.offices, max_offices)
     say(f"analysing {len(table.frame):,} rows")
     analysis = analyse(table.frame, mapping, toolkit, keep_duplicates=keep_duplicates,
                        n_examples=n_examples, keep_floods=keep_floods, flood_min=flood_min,
@@ -267,7 +269,7 @@ def run(input_path: str | Path, out_dir: str | Path, *, columns: dict[str, str |
                   "sheet": table.sheet, "delimiter": table.delimiter},
         **analysis.info,
         "options": {"keep_duplicates": keep_duplicates, "examples": n_examples, "keep_floods": keep_floods,
-                    "flood_min": flood_min, "min_evaluators": min_evaluators},
+                    "flood_min": flood_min, "min_evaluators": min_evaluators, "max_offices": max_offices},
         "taxonomy": {"path": toolkit.taxonomy.source, "sha256": toolkit.taxonomy.sha256,
                      "themes": toolkit.taxonomy.codes},
         "versions": _versions(),
@@ -291,6 +293,25 @@ def run(input_path: str | Path, out_dir: str | Path, *, columns: dict[str, str |
         analysis.info["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
         write_json(analysis.info, stage / "run.json")  # again, now with the write timing
     return analysis
+
+
+def check_office_count(table, column: str | None, directory: OfficeDirectory, max_offices: int) -> None:
+    """Refuse an office column with more than ``max_offices`` offices after alias resolution:
+    it is the wrong column, or its spellings need an alias table — thousands of one-opinion
+    "offices" would each get a rectification sheet."""
+    if not column or not max_offices:
+        return
+    resolved = directory.resolve_many([clean_text(v) for v in table.frame[column].fillna("").astype(str)])
+    count = resolved["office"].nunique()
+    if count <= max_offices:
+        return
+    unknown = ~resolved["office_known"].to_numpy()
+    names = resolved.loc[unknown, "office"]
+    example = f", e.g. {names.iloc[0]!r} in row {table.frame.index[unknown.argmax()]}" if unknown.any() else ""
+    raise InputError(f"{table.source}: column {column} names {count:,} different offices "
+                     f"({names.nunique():,} not in the alias table{example}), more than --max-offices "
+                     f"{max_offices:,}; check --office-col, add the spellings to an alias table (--offices) "
+                     "or raise --max-offices")
 
 
 @contextmanager

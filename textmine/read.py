@@ -21,6 +21,7 @@ Rules worth knowing:
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import datetime as dt
 import difflib
@@ -65,6 +66,8 @@ _HEADER_STRIP = "\ufeff\u200b"
 _MAX_TITLE_ROWS = 3
 _MAX_HEADER_NAME = 40  # a "header" cell longer than this is data, not a column name
 _SNIFF_LIMIT = 65536
+_MAX_CELL = 64 * 1024 * 1024  # characters; a longer "cell" is a quote that never closes
+_BIG5_SUSPECT_SHARE = 0.5  # GBK text: > 0.95 of its characters are GB2312; Big5 read as GBK: ~0.3
 
 
 @dataclass(frozen=True, eq=False)
@@ -209,12 +212,39 @@ def _detect(data: bytes) -> tuple[str, str]:
     except UnicodeDecodeError as exc:
         utf8_line, utf8_bytes = _failure_position(data, "utf-8", exc)
     try:
-        return data.decode("gb18030"), "gb18030"
+        text = data.decode("gb18030")
     except UnicodeDecodeError as exc:
         gb_line, gb_bytes = _failure_position(data, "gb18030", exc)
-        raise _Undecodable(
-            f"the encoding is neither UTF-8 (line {utf8_line}: bytes {utf8_bytes}) "
-            f"nor GB18030/GBK (line {gb_line}: bytes {gb_bytes})") from None
+    else:
+        # Big5 (traditional, Taiwan/Hong Kong) bytes are mostly valid GB18030 too, but read
+        # that way they give rare characters outside GB2312; real GBK text hardly has any.
+        if _gb2312_share(text) < _BIG5_SUSPECT_SHARE:
+            try:
+                return data.decode("big5"), "big5"
+            except UnicodeDecodeError:
+                pass
+        return text, "gb18030"
+    raise _Undecodable(
+        f"the encoding is neither UTF-8 (line {utf8_line}: bytes {utf8_bytes}) "
+        f"nor GB18030/GBK (line {gb_line}: bytes {gb_bytes})")
+
+
+def _gb2312_share(text: str) -> float:
+    """Share of the Chinese characters of ``text`` (first 20,000) that GB2312 can encode."""
+    cjk = [ch for ch in text[:20000] if ord(ch) >= 0x3400 and not 0xFF00 <= ord(ch) <= 0xFFEF
+           and unicodedata.category(ch) in ("Lo", "Co")]
+    if len(cjk) < 10:
+        return 1.0
+    encodable = sum(1 for ch in cjk if _in_gb2312(ch))
+    return encodable / len(cjk)
+
+
+def _in_gb2312(ch: str) -> bool:
+    try:
+        ch.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _guess_bomless_utf16(data: bytes) -> str | None:
@@ -290,10 +320,11 @@ def _parse_records(path: Path, text: str, delimiter: str) -> tuple[list[list[str
     spans: list[tuple[int, int]] = []
     consumed = 0
     try:
-        for record in reader:
-            records.append(record)
-            spans.append((consumed + 1, reader.line_num))
-            consumed = reader.line_num
+        with _field_limit(len(text) + 1):  # a 1 MB opinion is one legitimate cell
+            for record in reader:
+                records.append(record)
+                spans.append((consumed + 1, reader.line_num))
+                consumed = reader.line_num
     except csv.Error as exc:
         row = len(records) + 1
         if "field larger than field limit" in str(exc):
@@ -311,10 +342,26 @@ def _parse_records(path: Path, text: str, delimiter: str) -> tuple[list[list[str
     return records, spans
 
 
+@contextlib.contextmanager
+def _field_limit(limit: int):
+    """Raise the csv module's cell-size limit for one parse and restore it afterwards.
+
+    The limit is process-wide in the csv module (there is no per-reader setting), so it is
+    put back as soon as the file is parsed.
+    """
+    previous = csv.field_size_limit()
+    csv.field_size_limit(max(previous, min(limit, _MAX_CELL)))
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
+
+
 def _ends_inside_quotes(lines: list[str], delimiter: str) -> bool:
     try:
-        for _ in csv.reader(lines, delimiter=delimiter, strict=True):
-            pass
+        with _field_limit(sum(map(len, lines)) + 1):
+            for _ in csv.reader(lines, delimiter=delimiter, strict=True):
+                pass
     except csv.Error as exc:
         return "unexpected end of data" in str(exc)
     return False
@@ -583,8 +630,10 @@ def _line_of_value(text: str, value: str, start_line: int) -> int:
 
 
 def _normal(name: str) -> str:
-    """Fold a header name for matching: NFKC, no whitespace, case-insensitive."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", name)).casefold()
+    """Fold a header name for matching: NFKC, simplified characters, no whitespace, case-insensitive."""
+    from .clean import to_simplified
+
+    return re.sub(r"\s+", "", to_simplified(unicodedata.normalize("NFKC", name))).casefold()
 
 
 def _contains(header: str, candidate: str) -> bool:
@@ -654,7 +703,25 @@ def resolve_columns(table: Table, *, aliases: ColumnAliases | None = None,
         raise ColumnError(f"{table.source}: no opinion-text column found; columns are "
                           f"{listing} — pass {_option('text')} with the column that holds "
                           f"the opinions{hint}")
+    if "text" not in fixed:  # a column the analyst named is taken as given (its numbers are rejected rows)
+        _check_text_is_not_numbers(table, result["text"], [c for c in columns if c != result["text"]])
     return result
+
+
+_NUMBER_RE = re.compile(r"\s*[-+]?[\d,，.．]+\s*%?\s*")
+
+
+def _check_text_is_not_numbers(table: Table, column: str, others: list[str]) -> None:
+    """Refuse a text column that holds only numbers: the wrong column was taken."""
+    values = table.frame[column].astype(str)
+    filled = values[values.str.strip() != ""]
+    if filled.empty or not filled.map(lambda v: _NUMBER_RE.fullmatch(v) is not None).all():
+        return
+    rows = ", ".join(str(r) for r in filled.index[:3]) + (" …" if len(filled) > 3 else "")
+    longest = _longest_text_column(table, others)
+    hint = f" ({longest} has the longest values)" if longest else ""
+    raise ColumnError(f"{table.source}: column {column} holds only numbers (rows {rows}), not opinion "
+                      f"text — pass {_option('text')} with the column that holds the opinions{hint}")
 
 
 def _find_named(wanted: str, columns: list[str]) -> str | None:
