@@ -112,8 +112,13 @@ class LexiconThemeClassifier(BaseEstimator):
         """Return, per text, the non-negated phrases found for each theme code."""
         check_is_fitted(self, "matchers_")
         found = []
+        seen: dict[str, dict[str, list[str]]] = {}  # opinion corpora repeat texts: match each once
         for text in X:
             text = "" if text is None else str(text)
+            known = seen.get(text)
+            if known is not None:
+                found.append({code: list(phrases) for code, phrases in known.items()})
+                continue
             per_theme: dict[str, list[str]] = {}
             for code, matcher in zip(self.classes_, self.matchers_):
                 phrases: list[str] = []
@@ -123,6 +128,7 @@ class LexiconThemeClassifier(BaseEstimator):
                         phrases.append(phrase)
                 if len(phrases) >= self.min_matches:
                     per_theme[code] = phrases
+            seen[text] = {code: list(phrases) for code, phrases in per_theme.items()}
             found.append(per_theme)
         return found
 

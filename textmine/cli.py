@@ -125,21 +125,36 @@ def workspace_options(func):
 
 
 @main.command()
-@click.argument("input_path", type=click.Path(exists=True, dir_okay=False))
+@click.argument("input_path", type=click.Path(exists=True))
 @column_options
 @input_options
 @analysis_options
 @workspace_options
 @click.option("--max-offices", default=1000, show_default=True, type=click.IntRange(1, None),
               help="Refuse an office column naming more offices than this (after alias resolution).")
+@click.option("--engine", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="dask: clean/mask/classify/segment partitions on a Dask cluster (INPUT may be a folder "
+                   "of CSV/Parquet partitions).")
+@click.option("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: a local "
+                                  "2-worker cluster). Only with --engine dask.")
 @_fail_cleanly
 def run(input_path, text_col, office_col, group_col, satisfaction_col, evaluator_col, name_col, phone_col,
         date_col, encoding, sheet, out_dir, taxonomy, model_dir, offices, keep_duplicates, keep_floods, flood_min,
         min_evaluators, examples, quiet,
-        workspace, round_id, max_offices):
+        workspace, round_id, max_offices, engine, scheduler):
     """Analyse INPUT (CSV or XLSX) and write comments, rejects, summaries and rectification lists."""
+    import functools
+
     from .pipeline import run as run_job
 
+    if engine == "dask":
+        from .dask_engine import run_dask
+
+        run_job = functools.partial(run_dask, scheduler=scheduler)
+    elif scheduler:
+        raise click.UsageError("--scheduler needs --engine dask")
+    elif Path(input_path).is_dir():
+        raise click.UsageError(f"{input_path} is a folder: pass one file, or --engine dask for a folder of partitions")
     columns = {"text": text_col, "office": office_col, "group": group_col,
                "satisfaction": satisfaction_col, "evaluator": evaluator_col, "name": name_col,
                "phone": phone_col, "date": date_col}

@@ -63,6 +63,7 @@ class Segmenter:
         self.engine = engine
         self.cache_size = cache_size
         self._tokenizer = None
+        self._rust: bool | None = None
         self._stopwords: frozenset[str] | None = None
         self._cut_cache: dict[str, tuple[str, ...]] = {}
         self._token_cache: dict[str, tuple[str, ...]] = {}
@@ -121,8 +122,14 @@ class Segmenter:
         cached = self._cut_cache.get(text)
         if cached is None:
             tokenizer = self.tokenizer
-            pieces = (_jieba_ascii(tokenizer.cut(text, self.hmm)) if self.engine_ == "rjieba"
-                      else tokenizer.cut(text, HMM=self.hmm))
+            if self._rust is None:
+                self._rust = self.engine_ == "rjieba"
+            if self._rust:
+                pieces = tokenizer.cut(text, self.hmm)
+                if _ASCII_PUNCT.search(text):
+                    pieces = _jieba_ascii(pieces)
+            else:
+                pieces = tokenizer.cut(text, HMM=self.hmm)
             cached = tuple(t for t in pieces if not t.isspace())
             if self.cache_size:
                 if len(self._cut_cache) >= self.cache_size:
@@ -161,6 +168,7 @@ class Segmenter:
     def __setstate__(self, state):
         state.setdefault("engine", "jieba")  # pickled before engines existed
         state.setdefault("cache_size", 200_000)
+        state.setdefault("_rust", None)
         state.setdefault("_cut_cache", {})
         state.setdefault("_token_cache", {})
         self.__dict__.update(state)
@@ -184,6 +192,7 @@ def _jieba_tokenizer(entries: list[tuple[str, int | None, str | None]]):
 # jieba splits ASCII runs at anything but letters and digits (its HMM keeps 3.5 and 20%
 # whole); jieba-rs keeps e.g. "qq.com" as one token. Splitting such tokens the jieba way
 # brings rjieba's tokens in line with the reference.
+_ASCII_PUNCT = re.compile(r"[!-/:-@\[-`{-~]")
 _ASCII_PIECES = re.compile(r"[a-zA-Z0-9]+(?:\.\d+)?%?|[^a-zA-Z0-9]")
 
 
