@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import platform
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -28,7 +27,7 @@ from .export import rectification_markdown, write_csv, write_json, write_rectifi
 from .offices import OfficeDirectory
 from .read import read_table, resolve_columns
 from .redact import Masker
-from .resources import corpus_path
+from .resources import corpus_path, library_versions
 from .scoring import rating_frame
 from .segment import Segmenter
 from .taxonomy import Taxonomy, load_taxonomy
@@ -81,6 +80,19 @@ class Analysis:
     ratings: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
+def clean_many(values) -> list[str]:
+    """:func:`~textmine.clean.clean_text` of each value, computed once per distinct value
+    (offices, dates and categories repeat on every row, and so do many opinions)."""
+    memo: dict[str, str] = {}
+    out = []
+    for v in values:
+        cleaned = memo.get(v)
+        if cleaned is None:
+            cleaned = memo[v] = clean_text(v)
+        out.append(cleaned)
+    return out
+
+
 class _Stopwatch:
     def __init__(self):
         self.timings: dict[str, float] = {}
@@ -124,17 +136,17 @@ def analyse(frame: pd.DataFrame, columns: dict[str, str | None], toolkit: Toolki
     with watch.stage("clean"):
         work = pd.DataFrame({"row_id": frame.index.to_numpy()})
         raw_text = frame[text_col].fillna("").astype(str).to_numpy()
-        work["text"] = [clean_text(t) for t in raw_text]
+        work["text"] = clean_many(raw_text)
         office_col = columns.get("office")
         written = frame[office_col].fillna("").astype(str).to_numpy() if office_col else [""] * len(frame)
-        work["office_as_written"] = [clean_text(w) for w in written]
+        work["office_as_written"] = clean_many(written)
         # resolved after cleaning, so that 市監局 and "市监局&nbsp;" find 市监局's entry
         resolved = toolkit.offices.resolve_many(work["office_as_written"])
         work["office"] = resolved["office"].to_numpy()
         work["_known"] = resolved["office_known"].to_numpy()
         for role in PASSTHROUGH_ROLES:
             if columns.get(role):
-                work[role] = [clean_text(v) for v in frame[columns[role]].fillna("").astype(str)]
+                work[role] = clean_many(frame[columns[role]].fillna("").astype(str))
         work["reason_code"] = [toolkit.filler.reason(t) for t in work["text"]]
         work["duplicate_of"] = None
     with watch.stage("deduplicate"):
@@ -301,7 +313,7 @@ def check_office_count(table, column: str | None, directory: OfficeDirectory, ma
     "offices" would each get a rectification sheet."""
     if not column or not max_offices:
         return
-    resolved = directory.resolve_many([clean_text(v) for v in table.frame[column].fillna("").astype(str)])
+    resolved = directory.resolve_many(clean_many(table.frame[column].fillna("").astype(str)))
     count = resolved["office"].nunique()
     if count <= max_offices:
         return
@@ -384,15 +396,7 @@ def _sha256(path: Path) -> str:
 
 
 def _versions() -> dict[str, str]:
-    import importlib.metadata as md
-
-    versions = {"python": platform.python_version()}
-    for package in ("jieba", "pandas", "scikit-learn", "openpyxl", "numpy"):
-        try:
-            versions[package] = md.version(package)
-        except md.PackageNotFoundError:
-            versions[package] = "unknown"
-    return versions
+    return library_versions("jieba", "pandas", "scikit-learn", "openpyxl", "numpy")
 
 
 from .training import classify_file  # noqa: E402,F401  (re-exported: part of the pipeline API)

@@ -22,3 +22,17 @@ def corpora_dir() -> Path:
 def corpus_path(*parts: str) -> Path:
     """Return the path of a shipped data file, e.g. ``corpus_path("taxonomy.toml")``."""
     return corpora_dir().joinpath(*parts)
+
+
+def library_versions(*packages: str) -> dict[str, str]:
+    """Installed versions of Python and ``packages`` ("unknown" when one is missing), for run records."""
+    import importlib.metadata as md
+    import platform
+
+    versions = {"python": platform.python_version()}
+    for package in packages:
+        try:
+            versions[package] = md.version(package)
+        except md.PackageNotFoundError:
+            versions[package] = "unknown"
+    return versions

@@ -35,7 +35,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .datafiles import read_word_list
 from .errors import InputError, TextmineError
-from .resources import corpus_path
+from .resources import corpus_path, library_versions
 
 METHODS = ("nmf", "lda", "gensim-lda")
 COHERENCE_MEASURES = ("c_npmi", "c_v")
@@ -479,16 +479,7 @@ def load_topic_model(directory: str | Path, *, segmenter=None) -> TopicModel:
 
 
 def _versions() -> dict[str, str]:
-    import importlib.metadata as md
-    import platform
-
-    versions = {"python": platform.python_version()}
-    for package in ("scikit-learn", "gensim", "jieba", "numpy", "pandas"):
-        try:
-            versions[package] = md.version(package)
-        except md.PackageNotFoundError:
-            versions[package] = "unknown"
-    return versions
+    return library_versions("scikit-learn", "gensim", "jieba", "numpy", "pandas")
 
 
 # ---------------------------------------------------------------------- the analysis
