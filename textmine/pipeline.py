@@ -83,13 +83,19 @@ class Analysis:
 def clean_many(values) -> list[str]:
     """:func:`~textmine.clean.clean_text` of each value, computed once per distinct value
     (offices, dates and categories repeat on every row, and so do many opinions)."""
-    memo: dict[str, str] = {}
+    return per_distinct(clean_text, values)
+
+
+def per_distinct(function: Callable, values) -> list:
+    """``[function(v) for v in values]``, calling the (pure) ``function`` once per distinct value."""
+    memo: dict = {}
+    missing = object()
     out = []
     for v in values:
-        cleaned = memo.get(v)
-        if cleaned is None:
-            cleaned = memo[v] = clean_text(v)
-        out.append(cleaned)
+        result = memo.get(v, missing)
+        if result is missing:
+            result = memo[v] = function(v)
+        out.append(result)
     return out
 
 
@@ -147,7 +153,7 @@ def analyse(frame: pd.DataFrame, columns: dict[str, str | None], toolkit: Toolki
         for role in PASSTHROUGH_ROLES:
             if columns.get(role):
                 work[role] = clean_many(frame[columns[role]].fillna("").astype(str))
-        work["reason_code"] = [toolkit.filler.reason(t) for t in work["text"]]
+        work["reason_code"] = per_distinct(toolkit.filler.reason, work["text"])
         work["duplicate_of"] = None
     with watch.stage("deduplicate"):
         identity = {role: frame[columns[role]].fillna("").astype(str).str.strip().to_numpy()
@@ -160,7 +166,7 @@ def analyse(frame: pd.DataFrame, columns: dict[str, str | None], toolkit: Toolki
                 work["_evaluator"] = frame[columns["evaluator"]].fillna("").astype(str).to_numpy()
                 scope.append("_evaluator")
             work["_raw"] = [t.strip() for t in raw_text]
-            work["_key"] = [comparison_key(t) for t in work["text"]]
+            work["_key"] = per_distinct(comparison_key, work["text"])
             candidates = work[work["reason_code"].isna()]
             dups = find_duplicates(candidates, text="_raw", key="_key", by=scope, row_id="row_id")
             work.loc[dups.index, "reason_code"] = work.loc[dups.index, "reason_code"].where(
