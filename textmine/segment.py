@@ -121,7 +121,7 @@ class Segmenter:
     def _raw_cut(self, text: str) -> tuple[str, ...]:
         cached = self._cut_cache.get(text)
         if cached is None:
-            tokenizer = self.tokenizer
+            tokenizer = self._tokenizer or self.tokenizer
             if self._rust is None:
                 self._rust = self.engine_ == "rjieba"
             if self._rust:
@@ -130,7 +130,7 @@ class Segmenter:
                     pieces = _jieba_ascii(pieces)
             else:
                 pieces = tokenizer.cut(text, HMM=self.hmm)
-            cached = tuple(t for t in pieces if not t.isspace())
+            cached = tuple(t for t in pieces if not t.isspace()) if _SPACE.search(text) else tuple(pieces)
             if self.cache_size:
                 if len(self._cut_cache) >= self.cache_size:
                     self._cut_cache.clear()  # bounded; a clear is cheaper than LRU bookkeeping
@@ -192,6 +192,7 @@ def _jieba_tokenizer(entries: list[tuple[str, int | None, str | None]]):
 # jieba splits ASCII runs at anything but letters and digits (its HMM keeps 3.5 and 20%
 # whole); jieba-rs keeps e.g. "qq.com" as one token. Splitting such tokens the jieba way
 # brings rjieba's tokens in line with the reference.
+_SPACE = re.compile(r"\s")
 _ASCII_PUNCT = re.compile(r"[!-/:-@\[-`{-~]")
 _ASCII_PIECES = re.compile(r"[a-zA-Z0-9]+(?:\.\d+)?%?|[^a-zA-Z0-9]")
 
