@@ -154,10 +154,9 @@ def main() -> None:
             result["profiled"] = bool(args.profile and n == max(sizes))
             rows.append((n, result))
             seg_rows.append((n, seg))
-    body = _table(rows, seg_rows, args)
-    print(body)
-    if not args.no_write:
-        write_section(TITLE, body)
+            if not args.no_write:  # after every size, so a long last size does not lose the others
+                write_section(TITLE, _table(rows, seg_rows, args))
+    print(_table(rows, seg_rows, args))
 
 
 def _table(rows, seg_rows, args) -> str:

@@ -58,3 +58,17 @@ def test_cache_is_bounded_and_callers_cannot_corrupt_it():
     assert len(seg._token_cache) <= 2
     clone = pickle.loads(pickle.dumps(seg))
     assert clone._token_cache == {} and clone.tokens("收费不透明") == seg.tokens("收费不透明")
+
+
+def test_cli_help_imports_no_heavy_library():
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.argv = ['textmine', '--help']\n"
+            "from textmine.cli import main\n"
+            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "heavy = ['pandas', 'numpy', 'sklearn', 'jieba', 'rjieba', 'dask', 'distributed', 'matplotlib']\n"
+            "print('heavy:' + ','.join(m for m in heavy if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "Usage" in done.stdout
+    assert done.stdout.strip().splitlines()[-1] == "heavy:"  # none of them loaded
