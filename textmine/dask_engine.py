@@ -189,7 +189,7 @@ def run_dask(input_path: str | Path, out_dir: str | Path, *, scheduler: str | No
         cluster = None
         if scheduler is None:
             cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                                   dashboard_address=None)
+                                   dashboard_address=":0")  # any free port: never clash with a running cluster
         try:
             with Client(scheduler or cluster) as client:
                 shared = client.scatter(toolkit, broadcast=True)
