@@ -65,6 +65,7 @@ class Segmenter:
         self._tokenizer = None
         self._rust: bool | None = None
         self._stopwords: frozenset[str] | None = None
+        self._keep: dict[str, bool] | None = None  # word → kept by tokens()
         self._cut_cache: dict[str, tuple[str, ...]] = {}
         self._token_cache: dict[str, tuple[str, ...]] = {}
 
@@ -145,8 +146,18 @@ class Segmenter:
         """Return the content words of ``text``: no stopwords, punctuation, symbols or bare numbers."""
         cached = self._token_cache.get(text)
         if cached is None:
-            stop = self.stopword_set
-            cached = tuple(t for t in self._raw_cut(text) if t not in stop and _is_content(t))
+            keep = self._keep
+            if keep is None:
+                self.stopword_set  # loaded before the first decision below
+                keep = self._keep = {}
+            words = []
+            for t in self._raw_cut(text):
+                kept = keep.get(t)
+                if kept is None:  # words repeat far more than texts: decide once per word
+                    kept = keep[t] = t not in self._stopwords and _is_content(t)
+                if kept:
+                    words.append(t)
+            cached = tuple(words)
             if self.cache_size:
                 if len(self._token_cache) >= self.cache_size:
                     self._token_cache.clear()
@@ -163,12 +174,14 @@ class Segmenter:
         state["_tokenizer"] = None  # rebuilt lazily in the receiving process
         state["_cut_cache"] = {}
         state["_token_cache"] = {}
+        state["_keep"] = None
         return state
 
     def __setstate__(self, state):
         state.setdefault("engine", "jieba")  # pickled before engines existed
         state.setdefault("cache_size", 200_000)
         state.setdefault("_rust", None)
+        state.setdefault("_keep", None)
         state.setdefault("_cut_cache", {})
         state.setdefault("_token_cache", {})
         self.__dict__.update(state)
