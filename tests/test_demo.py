@@ -63,3 +63,12 @@ def test_demo_workbook_has_a_sheet_per_office(demo_run):
             continue
         assert 1 <= len(item.examples) <= 3
         assert set(item.examples) <= by_office[item.office]
+
+
+def test_demo_report_shows_scores_and_tracking(demo_run):
+    """report.html is built after the 2024 → 2025 comparison, so it shows the rounds' tables."""
+    _, out = demo_run
+    html = (out / "report.html").read_text(encoding="utf-8")
+    tracking = pd.read_csv(out / "rounds" / "tracking.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert "评议得分与排名（scores.csv）" in html and "整改跟踪（tracking.csv）" in html
+    assert tracking["status"].iloc[0] in html

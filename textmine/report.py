@@ -33,7 +33,8 @@ REQUIRED_COLUMNS = {
     "rectification_items.csv": ["office", "item", "theme", "theme_name", "problem", "count", "share",
                                 "examples", "measures"],
 }
-OPTIONAL_TABLES = ("topics.csv", "hotspots.csv")
+OPTIONAL_TABLES = ("topics.csv", "hotspots.csv", "scores.csv", "tracking.csv")
+OPTIONAL_DIRS = ("", "rounds")  # optional tables are looked for in DIR, then in DIR/rounds (the demo's)
 SATISFACTION_LEVELS = ("满意", "基本满意", "不满意")
 OPTIONAL_ROWS = 300  # rows shown of an optional table (topics, hot issues)
 
@@ -128,7 +129,11 @@ def load_results(directory: str | Path) -> Results:
     items = _read_csv(directory, "rectification_items.csv", REQUIRED_COLUMNS["rectification_items.csv"])
     items = _numeric(items, directory / "rectification_items.csv", ["item", "count"], "int")
     items = _numeric(items, directory / "rectification_items.csv", ["share"])
-    optional = {name: _read_csv(directory, name, None) for name in OPTIONAL_TABLES if (directory / name).is_file()}
+    optional = {}
+    for name in OPTIONAL_TABLES:
+        found = [directory / sub / name for sub in OPTIONAL_DIRS if (directory / sub / name).is_file()]
+        if found:
+            optional[name] = _read_csv(found[0].parent, name, None)
     return Results(directory, comments, summary, items, run if isinstance(run, dict) else {}, optional)
 
 
@@ -338,6 +343,10 @@ def render_report(results: Results, charts: dict[str, dict[str, Path]], *, font_
         optional.append(_optional_table(results.optional["topics.csv"], "主题发现（topics.csv）", "topics"))
     if "hotspots.csv" in results.optional:
         optional.append(_optional_table(results.optional["hotspots.csv"], "热点问题（hotspots.csv）", "hotspots"))
+    if "scores.csv" in results.optional:
+        optional.append(_optional_table(results.optional["scores.csv"], "评议得分与排名（scores.csv）", "scores"))
+    if "tracking.csv" in results.optional:
+        optional.append(_optional_table(results.optional["tracking.csv"], "整改跟踪（tracking.csv）", "tracking"))
     script = (TEMPLATES / "report.js").read_text(encoding="utf-8")
     style = (TEMPLATES / "report.css").read_text(encoding="utf-8")
     if "</" in script or "</" in style:  # pragma: no cover - guards our own static files
