@@ -64,9 +64,9 @@ def to_simplified(text: str) -> str:
         pass
     converted = _t2s().convert(text)
     if len(converted) != len(text):  # phrase conversions keep the length; be safe if not
-        converted = "".join(_t2s().convert(ch) if not _in_gb2312(ch) else ch for ch in text)
+        converted = "".join(_t2s().convert(ch) if not in_gb2312(ch) else ch for ch in text)
         return converted
-    return "".join(o if _in_gb2312(o) else c for o, c in zip(text, converted))
+    return "".join(o if in_gb2312(o) else c for o, c in zip(text, converted))
 
 
 @functools.lru_cache(maxsize=1)
@@ -77,7 +77,8 @@ def _t2s():
 
 
 @functools.lru_cache(maxsize=65536)
-def _in_gb2312(ch: str) -> bool:
+def in_gb2312(ch: str) -> bool:
+    """True when ``ch`` is in GB2312, i.e. a common simplified character (never changed by t2s)."""
     try:
         ch.encode("gb2312")
     except UnicodeEncodeError:

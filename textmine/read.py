@@ -35,6 +35,7 @@ from typing import Mapping
 
 import pandas as pd
 
+from .clean import in_gb2312
 from .datafiles import line_of_key as _line_of_key
 from .datafiles import load_toml
 from .errors import ColumnError, DataFileError, InputError
@@ -235,16 +236,8 @@ def _gb2312_share(text: str) -> float:
            and unicodedata.category(ch) in ("Lo", "Co")]
     if len(cjk) < 10:
         return 1.0
-    encodable = sum(1 for ch in cjk if _in_gb2312(ch))
+    encodable = sum(1 for ch in cjk if in_gb2312(ch))
     return encodable / len(cjk)
-
-
-def _in_gb2312(ch: str) -> bool:
-    try:
-        ch.encode("gb2312")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _guess_bomless_utf16(data: bytes) -> str | None:
