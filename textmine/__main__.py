@@ -1,0 +1,4 @@
+"""``python -m textmine`` runs the CLI."""
+from textmine.cli import main
+
+main()
