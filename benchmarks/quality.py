@@ -22,7 +22,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,7 +34,8 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.results import write_section  # noqa: E402
 from textmine.classify import LexiconThemeClassifier  # noqa: E402
 from textmine.clean import clean_text  # noqa: E402
-from textmine.evaluate import cross_validated_predictions, multilabel_scores, single_label_scores  # noqa: E402
+from textmine.evaluate import (cross_validated_predictions, multilabel_scores, predict_label_cells,  # noqa: E402
+                               single_label_scores)
 from textmine.learn import LearnedThemeClassifier, RouteClassifier  # noqa: E402
 from textmine.redact import Masker  # noqa: E402
 from textmine.resources import corpus_path  # noqa: E402
@@ -46,10 +46,6 @@ MASKER = Masker.from_file()
 
 def prepare(texts) -> list[str]:
     return [MASKER.mask(clean_text(t)) for t in texts]
-
-
-def predict_sets(model, texts) -> list[str]:
-    return [";".join(model.classes_[np.flatnonzero(r)]) for r in model.predict(texts)]
 
 
 def theme_row(name: str, truth, predicted, codes, seconds: float) -> tuple[str, dict]:
@@ -89,7 +85,7 @@ def themes(skip_pool: bool) -> None:
     start = time.perf_counter()
     model = LearnedThemeClassifier().fit(synth, [";".join(sorted(e)) for e in lexicon.evidence(synth)])
     rows.append(theme_row(f"lexicon ∪ model weakly supervised on the synthetic sample ({len(synth):,} texts)",
-                          truth, predict_sets(model, dev_texts), codes, time.perf_counter() - start)[0])
+                          truth, predict_label_cells(model, dev_texts), codes, time.perf_counter() - start)[0])
 
     if not skip_pool and POOL.exists():
         pool = pd.read_csv(POOL, dtype=str, keep_default_na=False)
@@ -99,7 +95,7 @@ def themes(skip_pool: bool) -> None:
         model = LearnedThemeClassifier(tune_thresholds=False).fit(
             texts, [";".join(sorted(e)) for e in lexicon.evidence(texts)])
         rows.append(theme_row(f"lexicon ∪ model weakly supervised on pool.csv minus dev ({len(texts):,} texts; "
-                              "benchmark only)", truth, predict_sets(model, dev_texts), codes,
+                              "benchmark only)", truth, predict_label_cells(model, dev_texts), codes,
                               time.perf_counter() - start)[0])
 
     body = "\n".join([

@@ -34,3 +34,15 @@ def demo_run(tmp_path_factory, toolkit):
 def write_csv(path: Path, rows: list[dict], encoding: str = "utf-8") -> Path:
     pd.DataFrame(rows).to_csv(path, index=False, encoding=encoding)
     return path
+
+
+def read(path):
+    """Read an output CSV as text, as a user's spreadsheet would show it."""
+    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+
+
+def found_in(text: str, secrets: set[str]) -> set[str]:
+    """The secrets that occur in ``text`` (every substring of each secret's length, looked up once)."""
+    lengths = {len(s) for s in secrets}
+    pieces = {text[i:i + n] for n in lengths for i in range(len(text) - n + 1)}
+    return secrets & pieces

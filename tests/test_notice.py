@@ -11,18 +11,9 @@ from textmine.errors import DataFileError, InputError
 from textmine.notice import DEFAULT_TEMPLATE, TABLE_HEADERS, notice_filename, write_notices
 from textmine.pipeline import sample_path
 
+from .conftest import found_in, read
+
 EVIL = "<script>alert(1)</script>\x07窗口态度差 & 不耐烦"
-
-
-def read(path):
-    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-
-
-def found_in(text: str, secrets: set[str]) -> set[str]:
-    """The secrets that occur in ``text`` (every substring of each secret's length, looked up once)."""
-    lengths = {len(s) for s in secrets}
-    pieces = {text[i:i + n] for n in lengths for i in range(len(text) - n + 1)}
-    return secrets & pieces
 
 
 def docx_xml(path, parts=(".xml",)) -> str:

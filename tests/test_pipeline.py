@@ -7,14 +7,14 @@ import pytest
 from textmine.pipeline import analyse, run
 from textmine.read import read_table, resolve_columns
 
-from .conftest import FIXTURES, write_csv
+from .conftest import FIXTURES, read, write_csv
 
 OUTPUTS = {"comments.csv", "rejects.csv", "office_summary.csv", "rectification.xlsx", "rectification.md",
            "rectification_items.csv", "run.json", "report.html", "charts"}
 
 
 def read_out(out, name):
-    return pd.read_csv(out / name, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    return read(out / name)
 
 
 def assert_reconciles(out, input_rows):

@@ -12,20 +12,11 @@ from textmine.errors import ColumnError, InputError
 from textmine.pipeline import sample_path
 from textmine.report import build_report, load_results, restore_text
 
+from .conftest import found_in, read
+
 EVIL = "<script>document.title='pwned'</script><img src=x onerror=\"document.title='pwned'\">窗口态度差"
 DATA_URI = re.compile(r"data:[a-z/+]+;base64,[A-Za-z0-9+/=]+")
 CHARTS = ["office_theme_heatmap", "satisfaction", "theme_distribution"]
-
-
-def read(path):
-    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-
-
-def found_in(text: str, secrets: set[str]) -> set[str]:
-    """The secrets that occur in ``text`` (every substring of each secret's length, looked up once)."""
-    lengths = {len(s) for s in secrets}
-    pieces = {text[i:i + n] for n in lengths for i in range(len(text) - n + 1)}
-    return secrets & pieces
 
 
 def write(frame, path):

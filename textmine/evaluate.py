@@ -96,12 +96,13 @@ def cross_validated_predictions(make_model: Callable, texts: Sequence[str], labe
     predictions: list[str] = [""] * len(texts)
     for train, test in splitter.split(texts, labels if task == "route" else None):
         model = make_model().fit([texts[i] for i in train], [labels[i] for i in train])
-        for i, value in zip(test, (predict or _predict_labels)(model, [texts[i] for i in test])):
+        for i, value in zip(test, (predict or predict_label_cells)(model, [texts[i] for i in test])):
             predictions[i] = value
     return predictions
 
 
-def _predict_labels(model, texts: list[str]) -> list[str]:
+def predict_label_cells(model, texts: list[str]) -> list[str]:
+    """Predict ``texts`` as label cells: ``;``-joined theme codes (multi-label) or one label each."""
     output = model.predict(texts)
     if getattr(output, "ndim", 1) == 2:  # multi-label indicator matrix
         return [";".join(model.classes_[np.flatnonzero(row)]) for row in output]

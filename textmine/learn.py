@@ -102,12 +102,16 @@ class NgramVectorizer(BaseEstimator, TransformerMixin):
                                for kind, v in self.blocks_])
 
 
+def _codes(labels) -> list[str]:
+    """Theme codes of one label row: a ``;``-joined cell or a list of codes."""
+    return split_codes(labels) if isinstance(labels, str) else list(labels)
+
+
 def _labels_to_matrix(y, classes: Sequence[str]) -> np.ndarray:
     column = {c: j for j, c in enumerate(classes)}
     matrix = np.zeros((len(y), len(classes)), dtype=int)
     for i, labels in enumerate(y):
-        codes = split_codes(labels) if isinstance(labels, str) else list(labels)
-        for code in codes:
+        for code in _codes(labels):
             matrix[i, column[code]] = 1
     return matrix
 
@@ -172,7 +176,7 @@ class LearnedThemeClassifier(BaseEstimator):
         if len(X) != len(y):
             raise ValueError(f"{len(X)} texts but {len(y)} label rows")
         taxonomy = self.taxonomy if isinstance(self.taxonomy, Taxonomy) else load_taxonomy(self.taxonomy)
-        seen = {c for labels in y for c in (split_codes(labels) if isinstance(labels, str) else labels)}
+        seen = {c for labels in y for c in _codes(labels)}
         unknown = sorted(seen - set(taxonomy.codes))
         if unknown:
             raise ValueError(f"labels not in the taxonomy: {', '.join(unknown)}")

@@ -7,7 +7,6 @@ model sees at prediction time what it saw in training.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,8 +14,8 @@ import pandas as pd
 from .classify import LexiconThemeClassifier, split_codes, theme_table
 from .clean import clean_text
 from .errors import ColumnError, TextmineError
-from .evaluate import (cross_validated_predictions, multilabel_scores, report_dict, single_label_scores,
-                       theme_set_confusion)
+from .evaluate import (cross_validated_predictions, multilabel_scores, predict_label_cells, report_dict,
+                       single_label_scores, theme_set_confusion)
 from .export import write_csv
 from .modelstore import load_model, save_model, text_digest
 from .read import Table, read_table, resolve_columns
@@ -154,22 +153,15 @@ def evaluate_file(input_path, *, text_col=None, label_col=None, title_col=None, 
         model, metadata = load_model(model_dir)
         if metadata["task"] != task:
             raise TextmineError(f"{model_dir} is a {metadata['task']} model; pass --task {metadata['task']}")
-        predicted = _predict(model, data.texts)
+        predicted = predict_label_cells(model, data.texts)
         how = f"model {model_dir}"
     else:
         if task == "route":
             raise TextmineError("routing has no shipped default: pass --model DIR or --folds K")
-        predicted = _predict(default_theme_classifier(taxonomy), data.texts)
+        predicted = predict_label_cells(default_theme_classifier(taxonomy), data.texts)
         how = "shipped default classifier"
     return evaluate_predictions(data.labels, predicted, task=task, source=str(input_path), classifier=how,
                                 rows_skipped=data.skipped)
-
-
-def _predict(model, texts: list[str]) -> list[str]:
-    output = model.predict(texts)
-    if getattr(output, "ndim", 1) == 2:
-        return [";".join(model.classes_[np.flatnonzero(row)]) for row in output]
-    return [str(v) for v in output]
 
 
 def default_theme_classifier(taxonomy=None):
