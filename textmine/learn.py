@@ -211,24 +211,29 @@ class LearnedThemeClassifier(BaseEstimator):
     def predict_proba(self, X: Iterable[str]) -> np.ndarray:
         """Return the learned probability of each theme, shape (n_samples, n_themes)."""
         check_is_fitted(self, "estimators_")
-        V = self.vectorizer_.transform([str(t) for t in X])
+        return self._proba(self.vectorizer_.transform([str(t) for t in X]))
+
+    def _proba(self, V) -> np.ndarray:
         proba = np.zeros((V.shape[0], len(self.classes_)))
         for j, est in enumerate(self.estimators_):
             proba[:, j] = est.predict_proba(V)[:, 1] if not isinstance(est, int) else est
         return proba
 
-    def _decide(self, X: list[str]) -> tuple[np.ndarray, np.ndarray, list[dict[str, list[str]]]]:
-        proba = self.predict_proba(X)
+    def _decide(self, X: list[str]):
+        """Vectorise once; return the features, probabilities, decisions and lexicon evidence."""
+        check_is_fitted(self, "estimators_")
+        V = self.vectorizer_.transform(X)
+        proba = self._proba(V)
         predicted = proba >= self.thresholds_
         lexical = self.lexicon_.evidence(X) if self.lexicon_ is not None else [{} for _ in X]
         for i, found in enumerate(lexical):
             for code in found:
                 predicted[i, list(self.classes_).index(code)] = True
-        return proba, predicted, lexical
+        return V, proba, predicted, lexical
 
     def predict(self, X: Iterable[str]) -> np.ndarray:
         """Return a 0/1 indicator matrix (n_samples, n_themes)."""
-        return self._decide([str(t) for t in X])[1].astype(int)
+        return self._decide([str(t) for t in X])[2].astype(int)
 
     def evidence(self, X: Iterable[str]) -> list[dict[str, list[str]]]:
         """Per text and assigned theme: lexicon phrases, else the n-grams that weighed most."""
@@ -237,8 +242,7 @@ class LearnedThemeClassifier(BaseEstimator):
     def explain(self, X: Iterable[str], top: int = 3) -> tuple[list[dict[str, list[str]]], list[dict[str, float]]]:
         """Return evidence and confidence (learned probability) per text and assigned theme, in one pass."""
         texts = [str(t) for t in X]
-        proba, predicted, lexical = self._decide(texts)
-        V = self.vectorizer_.transform(texts)
+        V, proba, predicted, lexical = self._decide(texts)
         names = self.vectorizer_.feature_names()
         evidence, confidence = [], []
         for i in range(len(texts)):
