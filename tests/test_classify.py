@@ -90,3 +90,41 @@ def test_user_taxonomy_replaces_default(tmp_path):
     est = LexiconThemeClassifier(taxonomy=path).fit()
     assert list(est.classes_) == ["parking"]
     assert np.array_equal(est.predict(["停车难", "态度差"]), [[1], [0]])
+
+
+CONTEXT_TAXONOMY = '''
+[[themes]]
+code = "inaction"
+name = "不作为"
+problem = "无人处理"
+terms = ["不作为"]
+weak_terms = ["没人处理"]
+context = ["反映|投诉"]
+exclude = ["物业"]
+window = 8
+'''
+
+
+def test_weak_cues_need_context_and_excluded_actors_drop_cues(tmp_path):
+    path = tmp_path / "t.toml"
+    path.write_text(CONTEXT_TAXONOMY, encoding="utf-8")
+    est = LexiconThemeClassifier(taxonomy=path).fit()
+    found = est.evidence([
+        "楼道积水，没人处理",                    # weak cue, no report: nothing
+        "多次反映，一直没人处理",                 # report within the window
+        "我们反映过了。现在没人处理",              # the context is in another sentence
+        "多次向社区反映过这件事情的结果是没人处理",   # the context is beyond 8 characters
+        "街道不作为",                          # strong cue alone
+        "物业公司不作为",                       # strong cue, but the actor is excluded
+        "物业不管，向街道反映后街道也不作为",        # the excluded actor is beyond the window
+    ])
+    assert found == [{}, {"inaction": ["没人处理"]}, {}, {}, {"inaction": ["不作为"]}, {},
+                     {"inaction": ["不作为"]}]
+
+
+def test_cues_merge_like_one_alternation():
+    """Leftmost match first, patterns before terms at the same start, no overlapping phrases."""
+    est = LexiconThemeClassifier().fit()
+    assert est.evidence(["审批拖了两个月，态度非常差"])[0] == {
+        "efficiency": ["拖了两个月"], "attitude": ["态度非常差"]}
+    assert est.decision_function(["态度差态度差"])[0, 1] == 1   # the same phrase counts once

@@ -62,3 +62,26 @@ def test_missing_and_non_utf8_files(tmp_path):
     path.write_bytes("code = '慢'\n".encode("gbk"))
     with pytest.raises(DataFileError, match="gbk.toml:1: .*UTF-8"):
         load_taxonomy(path)
+
+
+@pytest.mark.parametrize("extra, message", [
+    ('weak_terms = ["没人管"]\n', r"mine.toml:7: theme 'slow': weak cues count only near a 'context' match"),
+    ('context = ["("]\n', r"mine.toml:7: theme 'slow': invalid pattern '\(' in 'context'"),
+    ('window = 0\n', r"mine.toml:7: theme 'slow': window must be an integer from 1 to 200"),
+    ('weak_term = ["x"]\n', r"mine.toml:7: theme 'slow': unknown key 'weak_term'"),
+    ('exclude = "物业"\n', r"mine.toml:7: theme 'slow': 'exclude' must be a list"),
+])
+def test_context_keys_are_validated(tmp_path, extra, message):
+    path = tmp_path / "mine.toml"
+    path.write_text(MINIMAL + extra, encoding="utf-8")
+    with pytest.raises(DataFileError, match=message):
+        load_taxonomy(path)
+
+
+def test_context_keys_are_read(tmp_path):
+    path = tmp_path / "mine.toml"
+    path.write_text(MINIMAL + 'weak_terms = ["拖"]\ncontext = ["审批"]\nexclude = ["物业"]\nwindow = 12\n',
+                    encoding="utf-8")
+    theme = load_taxonomy(path)["slow"]
+    assert (theme.weak_terms, theme.context, theme.exclude, theme.window) == (("拖",), ("审批",), ("物业",), 12)
+    assert load_taxonomy()["efficiency"].window == 30

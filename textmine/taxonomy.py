@@ -16,11 +16,22 @@ from .errors import DataFileError
 from .resources import corpus_path
 
 _CODE_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+DEFAULT_WINDOW = 30
+_LIST_KEYS = ("terms", "patterns", "measures", "weak_terms", "weak_patterns", "context", "exclude")
+_PATTERN_KEYS = ("patterns", "weak_patterns", "context", "exclude")
+_THEME_KEYS = frozenset({"code", "name", "description", "problem", "window", *_LIST_KEYS})
 
 
 @dataclass(frozen=True)
 class Theme:
-    """One problem theme: its code, names, evidence lexicon and suggested measures."""
+    """One problem theme: its code, names, evidence lexicon and suggested measures.
+
+    ``terms``/``patterns`` are cues that suffice on their own. ``weak_terms``/``weak_patterns``
+    count only when one of the ``context`` patterns matches within ``window`` characters of
+    them in the same sentence (e.g. 没人处理 only after the matter was reported). Any cue is
+    dropped when an ``exclude`` pattern matches in the ``window`` characters before it in the
+    same sentence (e.g. the actor is a property company, not an office).
+    """
 
     code: str
     name: str
@@ -29,6 +40,11 @@ class Theme:
     terms: tuple[str, ...]
     patterns: tuple[str, ...]
     measures: tuple[str, ...]
+    weak_terms: tuple[str, ...] = ()
+    weak_patterns: tuple[str, ...] = ()
+    context: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    window: int = DEFAULT_WINDOW
 
 
 @dataclass(frozen=True)
@@ -101,24 +117,36 @@ def _build(data: dict, path: Path, text: str, theme_lines: list[int], digest: st
         if code in seen:
             raise fail(line, f"duplicate theme code {code!r} (first defined at line {seen[code]})")
         seen[code] = line
+        unknown = sorted(set(entry) - _THEME_KEYS)
+        if unknown:
+            raise fail(_line_of_key(text, unknown[0], line),
+                       f"theme {code!r}: unknown key {unknown[0]!r} (known: {', '.join(sorted(_THEME_KEYS))})")
         lists = {}
-        for key in ("terms", "patterns", "measures"):
+        for key in _LIST_KEYS:
             value = entry.get(key, [])
-            if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
                 raise fail(_line_of_key(text, key, line),
                            f"theme {code!r}: '{key}' must be a list of non-empty strings")
             lists[key] = tuple(v.strip() for v in value)
-        for pattern in lists["patterns"]:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise fail(_line_of_key(text, "patterns", line),
-                           f"theme {code!r}: invalid pattern {pattern!r}: {exc}") from None
-        if not lists["terms"] and not lists["patterns"]:
+        for key in _PATTERN_KEYS:
+            for pattern in lists[key]:
+                try:
+                    re.compile(pattern)
+                except re.error as exc:
+                    raise fail(_line_of_key(text, key, line),
+                               f"theme {code!r}: invalid pattern {pattern!r} in '{key}': {exc}") from None
+        if not lists["terms"] and not lists["patterns"] and not lists["weak_terms"] and not lists["weak_patterns"]:
             raise fail(line, f"theme {code!r} has neither 'terms' nor 'patterns'")
+        if (lists["weak_terms"] or lists["weak_patterns"]) and not lists["context"]:
+            raise fail(_line_of_key(text, "weak_terms" if lists["weak_terms"] else "weak_patterns", line),
+                       f"theme {code!r}: weak cues count only near a 'context' match, but 'context' is empty")
+        window = entry.get("window", DEFAULT_WINDOW)
+        if not isinstance(window, int) or isinstance(window, bool) or not 1 <= window <= 200:
+            raise fail(_line_of_key(text, "window", line),
+                       f"theme {code!r}: window must be an integer from 1 to 200, got {window!r}")
         themes.append(Theme(code=code, name=entry["name"].strip(),
                             description=str(entry.get("description", "")).strip(),
-                            problem=entry["problem"].strip(), **lists))
+                            problem=entry["problem"].strip(), window=window, **lists))
     return Taxonomy(themes=tuple(themes), negation=_negation(data.get("negation", {}), fail, text),
                     source=str(path), sha256=digest)
 
