@@ -96,3 +96,18 @@ def test_run_json_records_versions_and_timings(runner, tmp_path):
     assert info["textmine_version"] and info["versions"]["jieba"]
     assert {"read", "clean", "classify", "aggregate", "write"} <= set(info["timings_s"])
     assert len(info["input"]["sha256"]) == 64
+
+
+def test_round_without_workspace_is_a_usage_error(runner, tmp_path):
+    result = runner.invoke(main, ["run", str(FIXTURES / "comments_gbk.csv"), "--round", "2025", "--out", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "--round needs --workspace" in result.output
+    assert not (tmp_path / "comments.csv").exists()
+
+
+def test_jobs_option_runs_and_rejects_zero(runner, tmp_path):
+    ok = runner.invoke(main, ["run", str(FIXTURES / "comments_gbk.csv"), "--jobs", "2", "--out", str(tmp_path), "-q"])
+    assert ok.exit_code == 0, ok.output
+    assert (tmp_path / "comments.csv").exists()
+    bad = runner.invoke(main, ["run", str(FIXTURES / "comments_gbk.csv"), "--jobs", "0", "--out", str(tmp_path)])
+    assert bad.exit_code == 2 and "--jobs" in bad.output

@@ -21,8 +21,8 @@ FILL_IN_COLUMNS = ["整改措施", "责任人", "完成时限", "整改状态"]
 
 def explode_themes(comments: pd.DataFrame) -> pd.DataFrame:
     """Return one row per (comment, theme): the comment's columns plus ``theme``."""
-    themes = comments["themes"].map(split_codes)
-    long = comments.assign(theme=themes).explode("theme")
+    codes = {value: split_codes(value) for value in comments["themes"].unique()}  # few distinct theme sets
+    long = comments.assign(theme=[codes[v] for v in comments["themes"]]).explode("theme")
     return long[long["theme"].notna()]
 
 
@@ -36,7 +36,7 @@ def office_theme_summary(comments: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataF
     ordered by office, then rank, then taxonomy order.
     """
     opinions = comments.groupby("office", sort=True).size().rename("opinions")
-    long = explode_themes(comments)
+    long = explode_themes(comments[["office", "themes"]])
     if long.empty:
         return pd.DataFrame(columns=SUMMARY_COLUMNS)
     order = {code: i for i, code in enumerate(taxonomy.codes)}
@@ -54,27 +54,31 @@ def representative_opinions(texts: Sequence[str], groups: dict[tuple, list[int]]
                             tokenizer: Callable[[str], list[str]], n: int = 3) -> dict[tuple, list[int]]:
     """Pick the ``n`` most typical texts of each group.
 
-    Typical = closest (cosine, TF-IDF over ``tokenizer`` tokens of all ``texts``) to the
-    group's centroid; texts that repeat an already chosen one after normalisation are
-    skipped. Returns positions into ``texts`` per group, most typical first; ties go
-    to the earlier text, so the choice is deterministic.
+    Typical = closest (cosine, TF-IDF over ``tokenizer`` tokens of the grouped texts) to
+    the group's centroid; texts that repeat an already chosen one after normalisation
+    are skipped. A group of more than ``TYPICAL_CANDIDATES`` texts is judged on that
+    many, spread evenly over it (a centroid of a thousand opinions is as good as one of
+    a hundred thousand, at a fraction of the cost). Returns positions into ``texts`` per
+    group, most typical first; ties go to the earlier text, so the choice is deterministic.
     """
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     if not groups:
         return {}
+    candidates = {key: _spread(sorted(rows), TYPICAL_CANDIDATES) for key, rows in groups.items()}
+    used = sorted(set().union(*candidates.values()))
+    line = {pos: i for i, pos in enumerate(used)}
     vectorizer = TfidfVectorizer(tokenizer=tokenizer, lowercase=False, token_pattern=None,
                                  sublinear_tf=True, norm="l2")
     try:
         # the opening of a very long text says what it is about; segmenting 1 MB would take seconds
-        matrix = vectorizer.fit_transform([t[:TYPICAL_PREFIX_CHARS] for t in texts])
+        matrix = vectorizer.fit_transform([texts[pos][:TYPICAL_PREFIX_CHARS] for pos in used])
     except ValueError:  # no token at all in any text
         matrix = None
     chosen: dict[tuple, list[int]] = {}
-    for key, rows in groups.items():
-        rows = sorted(rows)
+    for key, rows in candidates.items():
         if matrix is not None and len(rows) > 1:
-            sub = matrix[rows]
+            sub = matrix[[line[pos] for pos in rows]]
             centroid = np.asarray(sub.mean(axis=0)).ravel()
             scores = sub @ centroid
             ranking = sorted(range(len(rows)), key=lambda i: (-round(float(scores[i]), 9), rows[i]))
@@ -123,7 +127,7 @@ def rectification_items(comments: pd.DataFrame, summary: pd.DataFrame, taxonomy:
     comments = comments.reset_index(drop=True)
     texts = comments["text"].tolist()
     who = _evaluator_ids(evaluators, len(comments))
-    long = explode_themes(comments.assign(_pos=np.arange(len(comments)), _who=who))
+    long = explode_themes(comments[["office", "themes", "evidence"]].assign(_pos=np.arange(len(comments)), _who=who))
     groups = {key: list(frame["_pos"]) for key, frame in long.groupby(["office", "theme"], sort=False)}
     distinct = {key: frame["_who"].nunique() for key, frame in long.groupby(["office", "theme"], sort=False)}
     examples = representative_opinions(texts, groups, tokenizer, n=n_examples)
@@ -154,6 +158,14 @@ def rectification_items(comments: pd.DataFrame, summary: pd.DataFrame, taxonomy:
 
 
 TYPICAL_PREFIX_CHARS = 5000  # characters of each text compared when picking typical opinions
+TYPICAL_CANDIDATES = 1000  # texts of a group compared when picking its typical opinions
+
+
+def _spread(rows: list[int], limit: int) -> list[int]:
+    """``rows`` if there are at most ``limit``, else ``limit`` of them evenly spread, in order."""
+    if len(rows) <= limit:
+        return rows
+    return [rows[(i * len(rows)) // limit] for i in range(limit)]
 EXAMPLE_MAX_CHARS = 1000  # an Excel cell holds 32,767 characters; a quote needs far fewer
 
 
@@ -178,14 +190,16 @@ def _evaluator_ids(evaluators: Sequence[object] | None, n: int) -> list[str]:
 
 def _top_phrases(long: pd.DataFrame, n: int) -> dict[tuple, list[str]]:
     """Most frequent evidence phrases per (office, theme)."""
-    out: dict[tuple, list[str]] = {}
-    for (office, theme), frame in long.groupby(["office", "theme"], sort=False):
-        counter: Counter[str] = Counter()
+    counters: dict[tuple, Counter[str]] = {}
+    # one parse per distinct (office, theme, evidence): evidence strings repeat across opinions
+    repeats = long.groupby(["office", "theme", "evidence"], sort=False).size()
+    for (office, theme, evidence), times in repeats.items():
+        counter = counters.setdefault((office, theme), Counter())
         prefix = f"{theme}:"
-        for evidence in frame["evidence"]:
-            counter.update({p[len(prefix):] for p in split_codes(evidence) if p.startswith(prefix)})
-        out[(office, theme)] = [p for p, _ in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
-    return out
+        for phrase in {p[len(prefix):] for p in split_codes(evidence) if p.startswith(prefix)}:
+            counter[phrase] += times
+    return {key: [p for p, _ in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
+            for key, counter in counters.items()}
 
 
 def office_overview(comments: pd.DataFrame, items: pd.DataFrame, offices: OfficeDirectory) -> pd.DataFrame:

@@ -137,20 +137,25 @@ def workspace_options(func):
                    "of CSV/Parquet partitions).")
 @click.option("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: a local "
                                   "2-worker cluster). Only with --engine dask.")
+@click.option("--jobs", type=click.IntRange(1, None),
+              help="Processes for cleaning, masking, classifying and segmenting (default: every core; "
+                   "with --engine dask and no --scheduler: the local cluster's workers, default 2).")
 @_fail_cleanly
 def run(input_path, text_col, office_col, group_col, satisfaction_col, evaluator_col, name_col, phone_col,
         date_col, encoding, sheet, out_dir, taxonomy, model_dir, offices, keep_duplicates, keep_floods, flood_min,
         min_evaluators, examples, quiet,
-        workspace, round_id, max_offices, engine, scheduler):
+        workspace, round_id, max_offices, engine, scheduler, jobs):
     """Analyse INPUT (CSV or XLSX) and write comments, rejects, summaries and rectification lists."""
     import functools
 
     from .pipeline import run as run_job
 
+    if round_id is not None and workspace is None:
+        raise click.UsageError("--round needs --workspace (the folder made by `textmine init`)")
     if engine == "dask":
         from .dask_engine import run_dask
 
-        run_job = functools.partial(run_dask, scheduler=scheduler)
+        run_job = functools.partial(run_dask, scheduler=scheduler, n_workers=jobs or 2)
     elif scheduler:
         raise click.UsageError("--scheduler needs --engine dask")
     elif Path(input_path).is_dir():
@@ -162,7 +167,8 @@ def run(input_path, text_col, office_col, group_col, satisfaction_col, evaluator
         input_path, out_dir, columns=columns, encoding=encoding, sheet=_sheet(sheet), taxonomy=taxonomy,
         offices=offices, keep_duplicates=keep_duplicates, n_examples=examples, progress=progress,
         keep_floods=keep_floods, flood_min=flood_min, min_evaluators=min_evaluators, max_offices=max_offices,
-        workspace=workspace, round_id=round_id, model_dir=model_dir),
+        workspace=workspace, round_id=round_id, model_dir=model_dir,
+        **({"jobs": jobs} if engine == "local" else {})),
         out_dir, quiet)
 
 

@@ -25,7 +25,6 @@ import pandas as pd
 
 from .errors import InputError, TextmineError
 
-IDENTITY_PLACEHOLDERS = {"evaluator": "【评议人编号】", "name": "【姓名】", "phone": "【电话】"}
 PARTITION_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".xlsx", ".xlsm")
 
 
@@ -69,23 +68,23 @@ def combine_partitions(files: Sequence[Path], target: Path) -> Path:
 def prepare_partition(frame: pd.DataFrame, columns: dict[str, str | None], toolkit) -> dict:
     """Clean, mask, classify and segment one partition (runs on a worker).
 
-    Returns lookups keyed by text: ``masked`` ((cleaned text, identity items) → masked
-    text), ``evidence`` (masked text → theme evidence) and ``tokens`` (text prefix → tokens).
+    Returns lookups keyed by text: ``masked`` (cleaned text with the row's own identity
+    values replaced → masked text), ``evidence`` (masked text → theme evidence) and ``tokens`` (text prefix → tokens).
     """
     from .aggregate import TYPICAL_PREFIX_CHARS
     from .clean import clean_text
+    from .redact import IDENTITY_PLACEHOLDERS, replace_known
 
     text_col = columns["text"]
     identity = {role: frame[columns[role]].fillna("").astype(str).str.strip().to_numpy()
                 for role in IDENTITY_PLACEHOLDERS if columns.get(role)}
-    masked: dict[tuple, str] = {}
+    masked: dict[str, str] = {}
     texts = []
     for i, raw in enumerate(frame[text_col].fillna("").astype(str).to_numpy()):
-        cleaned = clean_text(raw)
         known = {values[i]: IDENTITY_PLACEHOLDERS[role] for role, values in identity.items()}
-        key = (cleaned, tuple(known.items()))
+        key = replace_known(clean_text(raw), known)
         if key not in masked:
-            masked[key] = toolkit.masker.mask_known(cleaned, known)
+            masked[key] = toolkit.masker.mask(key)
         texts.append(masked[key])
     distinct = list(dict.fromkeys(texts))
     evidence = dict(zip(distinct, toolkit.classifier.evidence(distinct))) if _has_evidence(toolkit.classifier) else {}
@@ -101,13 +100,13 @@ def _has_evidence(classifier) -> bool:
 class _PreparedMasker:
     """A masker answering from the workers' results, computing what they did not see."""
 
-    def __init__(self, masker, masked: dict[tuple, str]):
+    def __init__(self, masker, masked: dict[str, str]):
         self.masker, self.masked, self.hits = masker, masked, 0
 
-    def mask_known(self, text: str, known) -> str:
-        found = self.masked.get((text, tuple(known.items())))
+    def mask(self, text: str) -> str:
+        found = self.masked.get(text)
         if found is None:
-            return self.masker.mask_known(text, known)
+            return self.masker.mask(text)
         self.hits += 1
         return found
 
@@ -210,7 +209,7 @@ def run_dask(input_path: str | Path, out_dir: str | Path, *, scheduler: str | No
         segmenter = _prefilled(toolkit.segmenter, tokens)
         prepared = Toolkit(taxonomy=toolkit.taxonomy, offices=toolkit.offices, masker=masker,
                            filler=toolkit.filler, segmenter=segmenter, classifier=classifier)
-        analysis = run(job_input, out_dir, toolkit=prepared, **run_options)
+        analysis = run(job_input, out_dir, toolkit=prepared, jobs=1, **run_options)
     analysis.info["engine"] = {
         "name": "dask", "scheduler": scheduler or f"LocalCluster({n_workers} workers)", "workers": workers,
         "partitions": len(parts), "input_files": len(files),

@@ -21,6 +21,7 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from .errors import TextmineError
@@ -98,11 +99,11 @@ def find_floods(frame: pd.DataFrame, *, office: str, key: str, row_id: str,
     for role, column in (sources or {}).items():
         values = frame[column].fillna("").astype(str).str.strip()
         sub = frame[usable & (values != "")]
+        sub = _in_large_groups(sub, [sub[office], sub[key], values[sub.index]], min_copies)
         if sub.empty:
             continue
         for _, members in sub.groupby([sub[office], sub[key], values[sub.index]], sort=False).groups.items():
-            if len(members) >= min_copies:
-                groups.append(("source", role, list(members)))
+            groups.append(("source", role, list(members)))
 
     times = pd.Series(pd.NaT, index=frame.index)
     if time is not None:
@@ -111,9 +112,8 @@ def find_floods(frame: pd.DataFrame, *, office: str, key: str, row_id: str,
         if not with_clock:  # days only: a burst is one calendar day
             times, width = times.dt.normalize(), pd.Timedelta(days=1)
         sub = frame[usable & times.notna()]
+        sub = _in_large_groups(sub, [sub[office], sub[key]], min_copies)
         for _, members in sub.groupby([sub[office], sub[key]], sort=False).groups.items():
-            if len(members) < min_copies:
-                continue
             ordered = times[members].sort_values(kind="stable")
             stamps = ordered.to_numpy()
             limit = width.to_timedelta64()
@@ -148,24 +148,42 @@ def find_floods(frame: pd.DataFrame, *, office: str, key: str, row_id: str,
     return marks, pd.DataFrame(records, columns=FLOOD_COLUMNS)
 
 
+def _in_large_groups(frame: pd.DataFrame, by: list[pd.Series], min_size: int) -> pd.DataFrame:
+    """The rows of ``frame`` whose group (by ``by``) has at least ``min_size`` rows, in order.
+
+    Nearly every group of a real corpus is a single opinion: counting them with group
+    numbers first means only the few large groups are materialised as lists of rows.
+    """
+    if frame.empty:
+        return frame
+    codes = frame.groupby(by, sort=False).ngroup().to_numpy()
+    return frame[np.bincount(codes)[codes] >= min_size]
+
+
 def _plain(value: object) -> object:
     """Turn numpy scalars into Python ones, so that run.json shows row numbers as numbers."""
     return value.item() if hasattr(value, "item") else value
 
 
 def reject_floods(work: pd.DataFrame, sources: Mapping[str, Sequence[str]], times: Sequence[str] | None, *,
-                  keep: bool = False, min_copies: int = 5, window: str = "1h") -> pd.DataFrame:
+                  keep: bool = False, min_copies: int = 5, window: str = "1h",
+                  keys: Sequence[str] | None = None) -> pd.DataFrame:
     """Find floods among the rows of the pipeline's ``work`` table not yet rejected.
 
     ``work`` has ``row_id, office, text, reason_code, duplicate_of``; ``sources`` gives
     each identity role's values aligned with it, ``times`` the dates as written. Unless
     ``keep``, every row of a flood but its first gets ``reason_code`` "flood" and
     ``duplicate_of`` the first row (``work`` is changed in place). Returns the floods as
-    :func:`find_floods` does.
+    :func:`find_floods` does. ``keys`` are the texts' :func:`flood_key` aligned with
+    ``work``, when already computed.
     """
     pending = work[work["reason_code"].isna()]
+    if keys is None:
+        flood_keys = [flood_key(t) for t in pending["text"]]
+    else:
+        flood_keys = pd.Series(list(keys), index=work.index)[pending.index].tolist()
     candidates = pd.DataFrame({"row_id": pending["row_id"], "office": pending["office"],
-                               "_key": [flood_key(t) for t in pending["text"]]}, index=pending.index)
+                               "_key": flood_keys}, index=pending.index)
     for role, values in sources.items():
         candidates[f"_src_{role}"] = pd.Series(list(values), index=work.index)[pending.index]
     if times is not None:

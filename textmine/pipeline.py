@@ -18,15 +18,17 @@ from pathlib import Path
 import pandas as pd
 
 from . import __version__
-from .aggregate import office_overview, office_theme_summary, rectification_items
+from .aggregate import TYPICAL_PREFIX_CHARS, office_overview, office_theme_summary, rectification_items
 from .classify import LexiconThemeClassifier, ThemeClassifier, theme_table
 from .clean import NonSubstantiveFilter, clean_text, comparison_key, describe_reason, find_duplicates
 from .errors import InputError, TextmineError
-from .flood import flood_summary, reject_floods
+from .flood import flood_key, flood_summary, reject_floods
 from .export import rectification_markdown, write_csv, write_json, write_rectification_xlsx, write_text
 from .offices import OfficeDirectory
 from .read import read_table, resolve_columns
-from .redact import Masker
+from .parallel import SerialMapper, make_mapper
+from .parallel import per_distinct as map_distinct
+from .redact import IDENTITY_PLACEHOLDERS, Masker, replace_known
 from .resources import corpus_path, library_versions
 from .scoring import rating_frame
 from .segment import Segmenter
@@ -115,7 +117,7 @@ class _Stopwatch:
 def analyse(frame: pd.DataFrame, columns: dict[str, str | None], toolkit: Toolkit, *,
             keep_duplicates: bool = False, n_examples: int = 3,
             keep_floods: bool = False, flood_min: int = 5, min_evaluators: int = 3,
-            stopwatch: _Stopwatch | None = None) -> Analysis:
+            stopwatch: _Stopwatch | None = None, mapper: SerialMapper | None = None) -> Analysis:
     """Analyse a table of opinions.
 
     Parameters
@@ -134,15 +136,21 @@ def analyse(frame: pd.DataFrame, columns: dict[str, str | None], toolkit: Toolki
         rejected as ``flood`` — unless ``keep_floods``; they are reported either way.
     min_evaluators : int
         Rectification items backed by fewer distinct evaluators show no verbatim opinion.
+    mapper : SerialMapper or ProcessMapper
+        Runs the per-text steps (cleaning, masking, classifying, segmenting); a
+        :func:`textmine.parallel.make_mapper` spreads them over worker processes. The
+        default runs them here. The results are the same either way.
     """
     watch = stopwatch or _Stopwatch()
+    mapper = mapper or SerialMapper(toolkit)
     text_col = columns.get("text")
     if not text_col:
         raise TextmineError("no text column given")
     with watch.stage("clean"):
         work = pd.DataFrame({"row_id": frame.index.to_numpy()})
         raw_text = frame[text_col].fillna("").astype(str).to_numpy()
-        work["text"] = clean_many(raw_text)
+        prepared = map_distinct(_prepare_task, raw_text, mapper)
+        work["text"] = [p[0] for p in prepared]
         office_col = columns.get("office")
         written = frame[office_col].fillna("").astype(str).to_numpy() if office_col else [""] * len(frame)
         work["office_as_written"] = clean_many(written)
@@ -153,35 +161,39 @@ def analyse(frame: pd.DataFrame, columns: dict[str, str | None], toolkit: Toolki
         for role in PASSTHROUGH_ROLES:
             if columns.get(role):
                 work[role] = clean_many(frame[columns[role]].fillna("").astype(str))
-        work["reason_code"] = per_distinct(toolkit.filler.reason, work["text"])
+        work["reason_code"] = [p[1] for p in prepared]
         work["duplicate_of"] = None
     with watch.stage("deduplicate"):
         identity = {role: frame[columns[role]].fillna("").astype(str).str.strip().to_numpy()
                     for role in IDENTITY_ROLES if columns.get(role)}
         floods = reject_floods(work, identity, work["date"].tolist() if "date" in work else None,
-                               keep=keep_floods, min_copies=flood_min)
+                               keep=keep_floods, min_copies=flood_min, keys=[p[3] for p in prepared])
         if not keep_duplicates:
             scope = ["office"]
             if columns.get("evaluator"):
                 work["_evaluator"] = frame[columns["evaluator"]].fillna("").astype(str).to_numpy()
                 scope.append("_evaluator")
             work["_raw"] = [t.strip() for t in raw_text]
-            work["_key"] = per_distinct(comparison_key, work["text"])
+            work["_key"] = [p[2] for p in prepared]
             candidates = work[work["reason_code"].isna()]
             dups = find_duplicates(candidates, text="_raw", key="_key", by=scope, row_id="row_id")
             work.loc[dups.index, "reason_code"] = work.loc[dups.index, "reason_code"].where(
                 dups["reason"].isna(), dups["reason"])
             work.loc[dups.index, "duplicate_of"] = dups["duplicate_of"]
+            work = work.drop(columns=["_raw", "_key", *scope[1:]])
+        del prepared
     with watch.stage("mask"):
-        placeholders = {"evaluator": "【评议人编号】", "name": "【姓名】", "phone": "【电话】"}
-        known = [{values[i]: placeholders[role] for role, values in identity.items()} for i in range(len(work))]
-        work["text"] = [toolkit.masker.mask_known(t, k) for t, k in zip(work["text"], known)]
+        if identity:
+            roles = list(identity.items())
+            work["text"] = [replace_known(t, {values[i]: IDENTITY_PLACEHOLDERS[role] for role, values in roles})
+                            for i, t in enumerate(work["text"])]
+        work["text"] = map_distinct(_mask_task, work["text"], mapper)
         # who wrote each opinion, for the min_evaluators rule (never written out)
         work["_who"] = next((identity[r] for r in IDENTITY_ROLES if r in identity), [""] * len(work))
     rejected = work["reason_code"].notna()
     accepted = work[~rejected].reset_index(drop=True)
     with watch.stage("classify"):
-        themes = theme_table(toolkit.classifier, accepted["text"].tolist(), toolkit.taxonomy.names())
+        themes = _themes(accepted["text"].tolist(), toolkit, mapper)
         accepted = pd.concat([accepted, themes], axis=1)
     with watch.stage("aggregate"):
         comment_cols = ["row_id", "office", "office_as_written"] + [r for r in PASSTHROUGH_ROLES if r in work] \
@@ -194,7 +206,7 @@ def analyse(frame: pd.DataFrame, columns: dict[str, str | None], toolkit: Toolki
         rejects = rejects[["row_id", "office", "text", "reason_code", "reason", "duplicate_of"]].reset_index(drop=True)
         summary = office_theme_summary(comments, toolkit.taxonomy)
         items = rectification_items(comments, summary, toolkit.taxonomy, toolkit.offices,
-                                    toolkit.segmenter, n_examples=n_examples,
+                                    _tokenizer(comments["text"], toolkit, mapper), n_examples=n_examples,
                                     evaluators=accepted["_who"].tolist(), min_evaluators=min_evaluators)
         overview = office_overview(comments, items, toolkit.offices)
         ratings = rating_frame(work, frame, columns)
@@ -220,6 +232,46 @@ def analyse(frame: pd.DataFrame, columns: dict[str, str | None], toolkit: Toolki
         "timings_s": watch.timings,
     }
     return Analysis(comments, rejects, summary, items, overview, info, ratings)
+
+
+def _prepare_task(toolkit: Toolkit, raws: list[str]) -> list[tuple]:
+    """Per raw text: (cleaned text, rejection reason or None, near-duplicate key, flood key)."""
+    out = []
+    for raw in raws:
+        cleaned = clean_text(raw)
+        out.append((cleaned, toolkit.filler.reason(cleaned), comparison_key(cleaned), flood_key(cleaned)))
+    return out
+
+
+def _mask_task(toolkit: Toolkit, texts: list[str]) -> list[str]:
+    return [toolkit.masker.mask(t) for t in texts]
+
+
+def _theme_task(toolkit: Toolkit, texts: list[str]) -> list[dict]:
+    return theme_table(toolkit.classifier, texts, toolkit.taxonomy.names()).to_dict("records")
+
+
+def _tokens_task(toolkit: Toolkit, texts: list[str]) -> list[tuple[str, ...]]:
+    return [tuple(toolkit.segmenter.tokens(t)) for t in texts]
+
+
+def _tokenizer(texts, toolkit: Toolkit, mapper: SerialMapper) -> Callable[[str], list[str]]:
+    """The segmenter's ``tokens`` for the opening of each text (what typical opinions are
+    compared on), segmented through ``mapper``; other texts are segmented when asked."""
+    prefixes = list(dict.fromkeys(t[:TYPICAL_PREFIX_CHARS] for t in texts))
+    known = dict(zip(prefixes, mapper.map(_tokens_task, prefixes)))
+
+    def tokens(text: str) -> list[str]:
+        found = known.get(text)
+        return list(found) if found is not None else toolkit.segmenter.tokens(text)
+    return tokens
+
+
+def _themes(texts: list[str], toolkit: Toolkit, mapper: SerialMapper) -> pd.DataFrame:
+    """:func:`~textmine.classify.theme_table` of ``texts``, once per distinct text, through ``mapper``."""
+    if not texts:
+        return theme_table(toolkit.classifier, texts, toolkit.taxonomy.names())
+    return pd.DataFrame.from_records(map_distinct(_theme_task, texts, mapper))
 
 
 def write_outputs(analysis: Analysis, out_dir: str | Path) -> list[Path]:
@@ -250,8 +302,11 @@ def run(input_path: str | Path, out_dir: str | Path, *, columns: dict[str, str |
         keep_floods: bool = False, flood_min: int = 5, min_evaluators: int = 3, max_offices: int = 1000,
         toolkit: Toolkit | None = None, progress: Callable[[str], None] | None = None,
         workspace: str | Path | None = None, round_id: int | None = None,
-        model_dir: str | Path | None = None, report: bool = True) -> Analysis:
+        model_dir: str | Path | None = None, report: bool = True, jobs: int | None = None) -> Analysis:
     """Read ``input_path``, analyse it and write every output into ``out_dir``.
+
+    ``jobs`` worker processes share the per-text steps (default: every core; 1 = this
+    process only); see :mod:`textmine.parallel`.
 
     ``model_dir`` replaces the shipped theme classifier by a model made with ``textmine train``.
 
@@ -276,9 +331,10 @@ def run(input_path: str | Path, out_dir: str | Path, *, columns: dict[str, str |
                                           classifier=_theme_model(model_dir) if model_dir else None)
     check_office_count(table, mapping.get("office"), toolkit.offices, max_offices)
     say(f"analysing {len(table.frame):,} rows")
-    analysis = analyse(table.frame, mapping, toolkit, keep_duplicates=keep_duplicates,
-                       n_examples=n_examples, keep_floods=keep_floods, flood_min=flood_min,
-                       min_evaluators=min_evaluators, stopwatch=watch)
+    with make_mapper(toolkit, jobs) as mapper:
+        analysis = analyse(table.frame, mapping, toolkit, keep_duplicates=keep_duplicates,
+                           n_examples=n_examples, keep_floods=keep_floods, flood_min=flood_min,
+                           min_evaluators=min_evaluators, stopwatch=watch, mapper=mapper)
     say("writing outputs")
     path = Path(input_path)
     analysis.info = {

@@ -77,18 +77,8 @@ class Masker:
 
     def mask_known(self, text: str, known: Mapping[str, str]) -> str:
         """Replace known identifiers (value → placeholder), e.g. the evaluator's own name
-        and phone from identity columns, wherever they occur in ``text``; then :meth:`mask`.
-
-        Values shorter than two characters, and numbers shorter than seven digits, are
-        ignored: they would hit ordinary words, amounts and dates.
-        """
-        for value, placeholder in sorted(known.items(), key=lambda kv: -len(kv[0])):
-            value = value.strip()
-            if len(value) < 2 or (value.isdigit() and len(value) < 7):
-                continue
-            if value in text:
-                text = text.replace(value, placeholder)
-        return self.mask(text)
+        and phone from identity columns, wherever they occur in ``text``; then :meth:`mask`."""
+        return self.mask(replace_known(text, known))
 
     def findings(self, text: str) -> list[tuple[str, str]]:
         """Return ``(rule name, matched text)`` for every match, applying rules in order."""
@@ -97,6 +87,25 @@ class Masker:
             found.extend((rule.name, m.group(rule.group)) for m in rule.pattern.finditer(text))
             text = rule.pattern.sub(_replacer(rule), text)
         return found
+
+
+# what replaces the evaluator's own id, name and phone (identity columns) in their text
+IDENTITY_PLACEHOLDERS = {"evaluator": "【评议人编号】", "name": "【姓名】", "phone": "【电话】"}
+
+
+def replace_known(text: str, known: Mapping[str, str]) -> str:
+    """Replace known identifiers (value → placeholder) wherever they occur in ``text``.
+
+    Values shorter than two characters, and numbers shorter than seven digits, are
+    ignored: they would hit ordinary words, amounts and dates.
+    """
+    for value, placeholder in sorted(known.items(), key=lambda kv: -len(kv[0])):
+        value = value.strip()
+        if len(value) < 2 or (value.isdigit() and len(value) < 7):
+            continue
+        if value in text:
+            text = text.replace(value, placeholder)
+    return text
 
 
 _LIST_REF = re.compile(r"\{\{(\w+)\}\}")

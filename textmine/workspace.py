@@ -267,7 +267,8 @@ def round_frames(analysis) -> dict[str, pd.DataFrame]:
     ratings = getattr(analysis, "ratings", None)
     if ratings is None:
         ratings = pd.DataFrame(columns=["row_id", "office", "category", "group", "rating", "evaluator"])
-    long = explode_themes(comments)[["row_id", "office", "theme"]] if not comments.empty else \
+    long = explode_themes(comments[["row_id", "office", "themes"]])[["row_id", "office", "theme"]] \
+        if not comments.empty else \
         pd.DataFrame(columns=["row_id", "office", "theme"])
     frames = {
         "comments": comments,
