@@ -144,3 +144,28 @@ def test_system_fonts_are_the_fallback_when_the_package_is_missing(monkeypatch):
                  font_manager.FontEntry(fname=str(path), name="WenQuanYi Micro Hei")]
     monkeypatch.setattr(font_manager.fontManager, "ttflist", installed)
     assert fonts.find_cjk_font() == (path, "system")
+
+
+def test_save_figure_lays_out_once_exactly_as_savefig_would(tmp_path):
+    """save_figure runs the layout itself (one pass for both formats, heat-map labels left out of
+    it): the files are the bytes matplotlib's own layout-in-savefig gives with every label in it."""
+    from matplotlib import rc_context
+
+    summary = pd.concat([SUMMARY.assign(office=SUMMARY["office"] + str(i), count=SUMMARY["count"] * (i + 1))
+                         for i in range(8)], ignore_index=True)
+    reference = charts.office_theme_heatmap(summary)
+    for text in reference.axes[0].texts:
+        text.set_in_layout(True)
+    expected = {}
+    for fmt, metadata in (("png", {"Software": None}), ("svg", {"Date": None})):
+        buffer = io.BytesIO()
+        with rc_context({"svg.hashsalt": "textmine"}):
+            reference.savefig(buffer, format=fmt, dpi=150, metadata=metadata)
+        reference.set_layout_engine("none")  # as before: the SVG reused the PNG's layout
+        expected[fmt] = buffer.getvalue()
+    paths = charts.save_figure(charts.office_theme_heatmap(summary), tmp_path, "heat")
+    assert paths["png"].read_bytes() == expected["png"]
+    assert paths["svg"].read_bytes() == expected["svg"]
+    saved = charts.office_theme_heatmap(summary)
+    charts.save_figure(saved, tmp_path, "again")
+    assert saved.get_layout_engine() is None  # laid out once; no engine left to re-run in savefig

@@ -231,3 +231,106 @@ def test_a_run_with_every_row_rejected_still_gets_a_report(tmp_path, toolkit):
     assert write_notices(tmp_path / "out").empty
     result = CliRunner().invoke(main, ["notice", str(tmp_path / "out"), "--all"])
     assert result.exit_code == 0 and "no notice written" in result.output
+
+
+def embedded_font(html: str) -> bytes:
+    import base64
+
+    found = re.search(r'@font-face\{font-family:"TextmineCJK";src:url\(data:font/otf;base64,([A-Za-z0-9+/=]+)\) '
+                      r'format\("opentype"\);\}', html)
+    assert found, "no embedded OpenType font"
+    return base64.b64decode(found.group(1))
+
+
+def cmap_of(data: bytes) -> set[int]:
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    return set(TTFont(io.BytesIO(data)).getBestCmap())
+
+
+def test_the_embedded_font_covers_every_character_of_the_report_and_keeps_its_licence(demo_run):
+    import io
+
+    from fontTools.ttLib import TTFont
+
+    from textmine.fonts import cjk_font
+    from textmine.report import FONT_FACE_SLOT
+
+    _, out = demo_run
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert FONT_FACE_SLOT not in html
+    data = embedded_font(html)
+    source = TTFont(str(cjk_font().path), lazy=True)
+    wanted = {ord(ch) for ch in set(without_data(html)) if ord(ch) > 0x2E7F}
+    assert len(wanted) > 500  # the sample's opinions, offices and headings
+    assert cmap_of(data) == wanted & set(source.getBestCmap())  # every character the font has, nothing more
+    names = {n.nameID: str(n) for n in TTFont(io.BytesIO(data))["name"].names}
+    assert "Open Font License" in names[13] and names[0] == str(source["name"].getName(0, 3, 1, 0x409))
+    assert len(data) < 400_000
+
+
+def test_fonttools_subsets_the_same_characters_when_harfbuzz_is_missing(monkeypatch):
+    import sys
+
+    from textmine import report
+    from textmine.fonts import cjk_font
+
+    path = str(cjk_font().path)
+    chars = "".join(sorted(set("群众评议意见分析报告：窗口办事效率低，推诿扯皮。１２３％")))
+    fast = report._subset_font(path, chars)
+    monkeypatch.setitem(sys.modules, "uharfbuzz", None)  # import fails
+    slow = report._subset_font(path, chars)
+    assert fast[:4] == slow[:4] == b"OTTO"
+    assert cmap_of(fast) == cmap_of(slow) == {ord(ch) for ch in chars}
+
+
+def test_a_font_no_subsetter_can_read_gives_no_font_face(tmp_path):
+    from textmine import report
+
+    broken = tmp_path / "broken.otf"
+    broken.write_bytes(b"OTTO" + b"\0" * 64)
+    assert report._subset_face(str(broken), "群众") == ""
+
+
+def test_formula_apostrophes_are_undone_when_the_files_are_read(copy_of_demo):
+    items = read(copy_of_demo / "rectification_items.csv")
+    items.loc[0, "problem"] = "'=HYPERLINK(\"x\")"
+    items.loc[1, "problem"] = "'引号开头"
+    write(items, copy_of_demo / "rectification_items.csv")
+    loaded = load_results(copy_of_demo).items
+    assert loaded.loc[0, "problem"] == "=HYPERLINK(\"x\")"
+    assert loaded.loc[1, "problem"] == "'引号开头"
+    assert loaded.loc[2:, "problem"].tolist() == items.loc[2:, "problem"].tolist()
+
+
+def test_a_second_process_draws_the_same_charts_and_its_failure_is_covered(copy_of_demo, monkeypatch):
+    import sys
+
+    from textmine import report
+
+    started = []
+    real_start = report._start_process
+
+    def spy(target, *args):
+        started.append(args[-1])
+        return real_start(target, *args)
+
+    monkeypatch.setattr(report, "_start_process", spy)
+
+    def files():
+        return {p.name: p.read_bytes() for p in (copy_of_demo / "charts").iterdir()}
+
+    html = build_report(copy_of_demo, jobs=1).read_bytes()
+    assert started == []
+    serial = files()
+    for name in list(serial):
+        (copy_of_demo / "charts" / name).unlink()
+    assert build_report(copy_of_demo, jobs=2).read_bytes() == html
+    assert started == ["office_theme_heatmap"] and files() == serial
+    for name in list(serial):
+        (copy_of_demo / "charts" / name).unlink()
+    monkeypatch.setattr(report, "_save_chart", lambda *args: sys.exit(3))  # the forked process fails
+    assert build_report(copy_of_demo, jobs=2).read_bytes() == html  # this process drew it instead
+    assert files() == serial

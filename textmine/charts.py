@@ -87,8 +87,9 @@ def office_theme_heatmap(summary: pd.DataFrame, *, value: str = "count", themes:
         for (r, c), v in pd.DataFrame(grid.to_numpy()).stack().items():
             if v:
                 text = f"{v:.0%}" if value == "share" else f"{int(v)}"
+                # inside its cell, so the layout need not measure it (hundreds of labels)
                 ax.text(c, r, text, ha="center", va="center", fontsize=7,
-                        color="white" if v > plt_max * 0.6 else "black")
+                        color="white" if v > plt_max * 0.6 else "black", in_layout=False)
         ax.set_title(title)
         fig.colorbar(image, ax=ax, shrink=0.4, label="占比" if value == "share" else "意见数")
     return fig
@@ -129,6 +130,7 @@ def save_figure(fig, directory: str | Path, name: str, *, dpi: int = 150) -> dic
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
+    _lay_out(fig, dpi)
     paths = {}
     for fmt in ("png", "svg"):
         path = directory / f"{name}.{fmt}"
@@ -138,5 +140,27 @@ def save_figure(fig, directory: str | Path, name: str, *, dpi: int = 150) -> dic
             with rc_context({"svg.hashsalt": "textmine"}):  # stable SVG ids instead of random ones
                 fig.savefig(tmp, format=fmt, dpi=dpi, metadata=metadata)
         paths[fmt] = path
-        fig.set_layout_engine("none")  # laid out once by the first save; the SVG reuses it
     return paths
+
+
+def _lay_out(fig, dpi: float) -> None:
+    """Run the figure's layout engine once, at the resolution it is saved at, and switch it off.
+
+    ``savefig`` with a layout engine draws the whole figure once without output just to lay it
+    out, then again for real; laying out here saves that extra pass for both formats (the SVG
+    uses the PNG's layout, as the files always did).
+    """
+    engine = fig.get_layout_engine()
+    if engine is None:
+        return
+    from matplotlib import rc_context
+
+    original = fig.dpi
+    fig.dpi = dpi  # text sizes are measured in pixels at this resolution, as savefig(dpi=...) does
+    try:
+        engine.execute(fig)
+    finally:
+        fig.dpi = original
+    # no engine at all: with even the "none" placeholder engine savefig still draws twice
+    with rc_context({"figure.autolayout": False, "figure.constrained_layout.use": False}):
+        fig.set_layout_engine(None)
