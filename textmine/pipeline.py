@@ -363,7 +363,7 @@ def run(input_path: str | Path, out_dir: str | Path, *, columns: dict[str, str |
             with watch.stage("report"):
                 from .report import build_report
 
-                build_report(stage)
+                build_report(stage, jobs=jobs)  # jobs=1: the charts too are drawn in this process
         analysis.info["timings_s"] = watch.timings
         analysis.info["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
         write_json(analysis.info, stage / "run.json")  # again, now with the write timing
