@@ -45,12 +45,20 @@ def neutralise_formula(value: object) -> object:
     return value
 
 
+def _neutralise_column(values: pd.Series) -> pd.Series:
+    """:func:`neutralise_formula` of every cell; string columns are checked in one vectorised pass."""
+    if isinstance(values.dtype, pd.StringDtype):
+        flagged = values.str.startswith(FORMULA_PREFIXES).fillna(False).astype(bool)
+        return values.where(~flagged, "'" + values) if flagged.any() else values
+    return values.map(neutralise_formula)
+
+
 def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     """Write ``frame`` as UTF-8 (with BOM) CSV, neutralising formula-like text cells."""
     safe = frame.copy()
     for column in safe.columns:
         if not pd.api.types.is_numeric_dtype(safe[column]):
-            safe[column] = safe[column].map(neutralise_formula)
+            safe[column] = _neutralise_column(safe[column])
     safe.columns = [neutralise_formula(str(c)) for c in safe.columns]
     with atomic_path(path) as tmp:
         safe.to_csv(tmp, index=False, encoding=CSV_ENCODING, lineterminator="\n")

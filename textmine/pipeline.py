@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import __version__
@@ -150,18 +151,18 @@ def analyse(frame: pd.DataFrame, columns: dict[str, str | None], toolkit: Toolki
         work = pd.DataFrame({"row_id": frame.index.to_numpy()})
         raw_text = frame[text_col].fillna("").astype(str).to_numpy()
         prepared = map_distinct(_prepare_task, raw_text, mapper)
-        work["text"] = [p[0] for p in prepared]
+        work["text"] = _objects(p[0] for p in prepared)
         office_col = columns.get("office")
         written = frame[office_col].fillna("").astype(str).to_numpy() if office_col else [""] * len(frame)
-        work["office_as_written"] = clean_many(written)
+        work["office_as_written"] = _objects(clean_many(written))
         # resolved after cleaning, so that 市監局 and "市监局&nbsp;" find 市监局's entry
         resolved = toolkit.offices.resolve_many(work["office_as_written"])
-        work["office"] = resolved["office"].to_numpy()
+        work["office"] = _objects(resolved["office"])
         work["_known"] = resolved["office_known"].to_numpy()
         for role in PASSTHROUGH_ROLES:
             if columns.get(role):
-                work[role] = clean_many(frame[columns[role]].fillna("").astype(str))
-        work["reason_code"] = [p[1] for p in prepared]
+                work[role] = _objects(clean_many(frame[columns[role]].fillna("").astype(str)))
+        work["reason_code"] = _objects(p[1] for p in prepared)
         work["duplicate_of"] = None
     with watch.stage("deduplicate"):
         identity = {role: frame[columns[role]].fillna("").astype(str).str.strip().to_numpy()
@@ -171,10 +172,10 @@ def analyse(frame: pd.DataFrame, columns: dict[str, str | None], toolkit: Toolki
         if not keep_duplicates:
             scope = ["office"]
             if columns.get("evaluator"):
-                work["_evaluator"] = frame[columns["evaluator"]].fillna("").astype(str).to_numpy()
+                work["_evaluator"] = _objects(frame[columns["evaluator"]].fillna("").astype(str))
                 scope.append("_evaluator")
-            work["_raw"] = [t.strip() for t in raw_text]
-            work["_key"] = [p[2] for p in prepared]
+            work["_raw"] = _objects(t.strip() for t in raw_text)
+            work["_key"] = _objects(p[2] for p in prepared)
             candidates = work[work["reason_code"].isna()]
             dups = find_duplicates(candidates, text="_raw", key="_key", by=scope, row_id="row_id")
             work.loc[dups.index, "reason_code"] = work.loc[dups.index, "reason_code"].where(
@@ -185,11 +186,11 @@ def analyse(frame: pd.DataFrame, columns: dict[str, str | None], toolkit: Toolki
     with watch.stage("mask"):
         if identity:
             roles = list(identity.items())
-            work["text"] = [replace_known(t, {values[i]: IDENTITY_PLACEHOLDERS[role] for role, values in roles})
-                            for i, t in enumerate(work["text"])]
-        work["text"] = map_distinct(_mask_task, work["text"], mapper)
+            work["text"] = _objects(replace_known(t, {values[i]: IDENTITY_PLACEHOLDERS[role] for role, values in roles})
+                                    for i, t in enumerate(work["text"]))
+        work["text"] = _objects(map_distinct(_mask_task, work["text"], mapper))
         # who wrote each opinion, for the min_evaluators rule (never written out)
-        work["_who"] = next((identity[r] for r in IDENTITY_ROLES if r in identity), [""] * len(work))
+        work["_who"] = _objects(next((identity[r] for r in IDENTITY_ROLES if r in identity), [""] * len(work)))
     rejected = work["reason_code"].notna()
     accepted = work[~rejected].reset_index(drop=True)
     with watch.stage("classify"):
@@ -232,6 +233,16 @@ def analyse(frame: pd.DataFrame, columns: dict[str, str | None], toolkit: Toolki
         "timings_s": watch.timings,
     }
     return Analysis(comments, rejects, summary, items, overview, info, ratings)
+
+
+def _objects(values) -> pd.Series:
+    """A column of Python objects: the working table keeps its strings as they are, instead
+    of converting them to Arrow and back at every step (pandas ≥ 3 would)."""
+    if isinstance(values, pd.Series):  # by position, never aligned on the index
+        values = values.to_numpy(dtype=object)
+    elif not isinstance(values, (list, np.ndarray)):
+        values = list(values)
+    return pd.Series(values, dtype=object)
 
 
 def _prepare_task(toolkit: Toolkit, raws: list[str]) -> list[tuple]:
