@@ -60,6 +60,8 @@ def representative_opinions(texts: Sequence[str], groups: dict[tuple, list[int]]
     many, spread evenly over it (a centroid of a thousand opinions is as good as one of
     a hundred thousand, at a fraction of the cost). Returns positions into ``texts`` per
     group, most typical first; ties go to the earlier text, so the choice is deterministic.
+    A ``tokenizer`` with a ``many(texts)`` method gets all the texts in one call (e.g. to
+    segment them on worker processes).
     """
     from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -68,11 +70,13 @@ def representative_opinions(texts: Sequence[str], groups: dict[tuple, list[int]]
     candidates = {key: _spread(sorted(rows), TYPICAL_CANDIDATES) for key, rows in groups.items()}
     used = sorted(set().union(*candidates.values()))
     line = {pos: i for i, pos in enumerate(used)}
-    vectorizer = TfidfVectorizer(tokenizer=tokenizer, lowercase=False, token_pattern=None,
-                                 sublinear_tf=True, norm="l2")
+    # the opening of a very long text says what it is about; segmenting 1 MB would take seconds
+    docs = [texts[pos][:TYPICAL_PREFIX_CHARS] for pos in used]
+    many = getattr(tokenizer, "many", None)
+    tokens = many(docs) if many is not None else [tokenizer(d) for d in docs]
+    vectorizer = TfidfVectorizer(analyzer=_given_tokens, sublinear_tf=True, norm="l2")
     try:
-        # the opening of a very long text says what it is about; segmenting 1 MB would take seconds
-        matrix = vectorizer.fit_transform([texts[pos][:TYPICAL_PREFIX_CHARS] for pos in used])
+        matrix = vectorizer.fit_transform(tokens)
     except ValueError:  # no token at all in any text
         matrix = None
     chosen: dict[tuple, list[int]] = {}
@@ -159,6 +163,10 @@ def rectification_items(comments: pd.DataFrame, summary: pd.DataFrame, taxonomy:
 
 TYPICAL_PREFIX_CHARS = 5000  # characters of each text compared when picking typical opinions
 TYPICAL_CANDIDATES = 1000  # texts of a group compared when picking its typical opinions
+
+
+def _given_tokens(tokens: list[str]) -> list[str]:
+    return tokens
 
 
 def _spread(rows: list[int], limit: int) -> list[int]:

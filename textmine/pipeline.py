@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .aggregate import TYPICAL_PREFIX_CHARS, office_overview, office_theme_summary, rectification_items
+from .aggregate import office_overview, office_theme_summary, rectification_items
 from .classify import LexiconThemeClassifier, ThemeClassifier, theme_table
 from .clean import NonSubstantiveFilter, clean_text, comparison_key, describe_reason, find_duplicates
 from .errors import InputError, TextmineError
@@ -207,7 +207,7 @@ def analyse(frame: pd.DataFrame, columns: dict[str, str | None], toolkit: Toolki
         rejects = rejects[["row_id", "office", "text", "reason_code", "reason", "duplicate_of"]].reset_index(drop=True)
         summary = office_theme_summary(comments, toolkit.taxonomy)
         items = rectification_items(comments, summary, toolkit.taxonomy, toolkit.offices,
-                                    _tokenizer(comments["text"], toolkit, mapper), n_examples=n_examples,
+                                    _Tokenizer(toolkit, mapper), n_examples=n_examples,
                                     evaluators=accepted["_who"].tolist(), min_evaluators=min_evaluators)
         overview = office_overview(comments, items, toolkit.offices)
         ratings = rating_frame(work, frame, columns)
@@ -266,16 +266,19 @@ def _tokens_task(toolkit: Toolkit, texts: list[str]) -> list[tuple[str, ...]]:
     return [tuple(toolkit.segmenter.tokens(t)) for t in texts]
 
 
-def _tokenizer(texts, toolkit: Toolkit, mapper: SerialMapper) -> Callable[[str], list[str]]:
-    """The segmenter's ``tokens`` for the opening of each text (what typical opinions are
-    compared on), segmented through ``mapper``; other texts are segmented when asked."""
-    prefixes = list(dict.fromkeys(t[:TYPICAL_PREFIX_CHARS] for t in texts))
-    known = dict(zip(prefixes, mapper.map(_tokens_task, prefixes)))
+@dataclass
+class _Tokenizer:
+    """The segmenter's ``tokens``; ``many`` segments a batch once per distinct text through
+    the mapper (see :func:`textmine.aggregate.representative_opinions`)."""
 
-    def tokens(text: str) -> list[str]:
-        found = known.get(text)
-        return list(found) if found is not None else toolkit.segmenter.tokens(text)
-    return tokens
+    toolkit: Toolkit
+    mapper: SerialMapper
+
+    def __call__(self, text: str) -> list[str]:
+        return self.toolkit.segmenter.tokens(text)
+
+    def many(self, texts: list[str]) -> list[list[str]]:
+        return [list(t) for t in map_distinct(_tokens_task, texts, self.mapper)]
 
 
 def _themes(texts: list[str], toolkit: Toolkit, mapper: SerialMapper) -> pd.DataFrame:
