@@ -40,13 +40,17 @@ from benchmarks.results import write_section  # noqa: E402
 TITLE = "Scale: stages, memory and segmentation"
 
 
-def _cpu() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
+def _cpu(who=resource.RUSAGE_SELF) -> float:
+    r = resource.getrusage(who)
     return r.ru_utime + r.ru_stime
 
 
-def child_run(csv: str, out_dir: str, result_path: str, profile: str | None) -> None:
-    """Run the pipeline once (in this fresh process) and write timings and peak RSS."""
+def child_run(csv: str, out_dir: str, result_path: str, profile: str | None, jobs: int | None) -> None:
+    """Run the pipeline once (in this fresh process) and write timings and peak RSS.
+
+    CPU time includes the worker processes (``RUSAGE_CHILDREN``); the peak RSS of the
+    largest worker is reported next to this process's.
+    """
     from textmine import pipeline
 
     wall, cpu = time.perf_counter(), _cpu()
@@ -54,15 +58,16 @@ def child_run(csv: str, out_dir: str, result_path: str, profile: str | None) -> 
         import cProfile
 
         profiler = cProfile.Profile()
-        analysis = profiler.runcall(pipeline.run, csv, out_dir)
+        analysis = profiler.runcall(pipeline.run, csv, out_dir, jobs=jobs)
         profiler.dump_stats(profile)
     else:
-        analysis = pipeline.run(csv, out_dir)
+        analysis = pipeline.run(csv, out_dir, jobs=jobs)
     result = {
         "wall_s": time.perf_counter() - wall,
-        "cpu_s": _cpu() - cpu,
+        "cpu_s": _cpu() - cpu + _cpu(resource.RUSAGE_CHILDREN),
         "stages_s": analysis.info["timings_s"],
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "worker_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
         "accepted": analysis.info["counts"]["accepted"],
     }
     Path(result_path).write_text(json.dumps(result), encoding="utf-8")
@@ -119,16 +124,20 @@ def main() -> None:
     parser.add_argument("--baseline-max", type=int, default=30000,
                         help="texts segmented by the jieba baseline per size (it is slow)")
     parser.add_argument("--profile", help="write a cProfile of the largest run's pipeline to this file")
+    parser.add_argument("--jobs", default="1,2",
+                        help="comma-separated worker-process counts to run each size with (1 = one process)")
     parser.add_argument("--child", nargs=3, metavar=("CSV", "OUT", "RESULT"), help=argparse.SUPPRESS)
+    parser.add_argument("--child-jobs", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--no-write", action="store_true", help="print only, do not update RESULTS.md")
     args = parser.parse_args()
     if args.child:
-        child_run(*args.child, profile=args.profile)
+        child_run(*args.child, profile=args.profile, jobs=args.child_jobs)
         return
 
     from textmine.synth import generate_round
 
     sizes = [int(x) for x in args.n.split(",") if x.strip()]
+    job_counts = [int(x) for x in args.jobs.split(",") if x.strip()]
     rows, seg_rows = [], []
     with tempfile.TemporaryDirectory(prefix="textmine-scale-") as tmp:
         for n in sizes:
@@ -139,20 +148,24 @@ def main() -> None:
             texts = frame["意见建议"].fillna("").astype(str).tolist()
             del frame
             print(f"n={n:,}: generated in {time.perf_counter() - start:.1f} s", flush=True)
-            result_path = Path(tmp) / f"result_{n}.json"
-            command = [sys.executable, __file__, "--child", str(csv), str(Path(tmp) / f"out_{n}"), str(result_path)]
-            if args.profile and n == max(sizes):
-                command += ["--profile", args.profile]
-            subprocess.run(command, check=True, cwd=ROOT)
-            result = json.loads(result_path.read_text(encoding="utf-8"))
-            print(f"  pipeline: {result['wall_s']:.1f} s wall, {result['cpu_s']:.1f} s CPU, "
-                  f"peak RSS {result['peak_rss_mb']:.0f} MB; stages {result['stages_s']}", flush=True)
+            for jobs in job_counts:
+                result_path = Path(tmp) / f"result_{n}_{jobs}.json"
+                command = [sys.executable, __file__, "--child", str(csv), str(Path(tmp) / f"out_{n}_{jobs}"),
+                           str(result_path), "--child-jobs", str(jobs)]
+                profiled = bool(args.profile and n == max(sizes) and jobs == job_counts[-1])
+                if profiled:
+                    command += ["--profile", args.profile]
+                subprocess.run(command, check=True, cwd=ROOT)
+                result = json.loads(result_path.read_text(encoding="utf-8"))
+                result["jobs"], result["profiled"] = jobs, profiled
+                print(f"  pipeline, {jobs} job(s): {result['wall_s']:.1f} s wall, {result['cpu_s']:.1f} s CPU, "
+                      f"peak RSS {result['peak_rss_mb']:.0f} MB (workers {result['worker_peak_rss_mb']:.0f} MB); "
+                      f"stages {result['stages_s']}", flush=True)
+                rows.append((n, result))
             seg = segmentation(texts, args.baseline_max)
             print(f"  segmentation over {seg['sample']:,} texts: jieba.lcut {seg['base'][1]:.2f} s CPU, "
                   f"rjieba {seg['rjieba'][1]:.2f} s, cached {seg['rjieba_cached'][1]:.2f} s; "
                   f"agreement {seg['agreement']:.5f}", flush=True)
-            result["profiled"] = bool(args.profile and n == max(sizes))
-            rows.append((n, result))
             seg_rows.append((n, seg))
             if not args.no_write:  # after every size, so a long last size does not lose the others
                 write_section(TITLE, _table(rows, seg_rows, args))
@@ -163,17 +176,26 @@ def _table(rows, seg_rows, args) -> str:
     stages = []
     for _, result in rows:
         stages += [s for s in result["stages_s"] if s not in stages]
-    lines = ["Command: `python3 benchmarks/scale.py --n " + args.n + f" --seed {args.seed} "
+    import os
+
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    lines = ["Command: `python3 benchmarks/scale.py --n " + args.n + f" --jobs {args.jobs} --seed {args.seed} "
              f"--baseline-max {args.baseline_max}`. Each pipeline run is a fresh child process "
-             "(`textmine.pipeline.run` on a CSV of `generate_round(n, seed)`, default classifier, all outputs "
-             "including the HTML report); stage times in wall seconds from `run.json` `timings_s`.", "",
-             "| opinions | " + " | ".join(stages) + " | total wall s | total CPU s | opinions/s (CPU) | peak RSS MB |",
-             "|---:|" + "---:|" * (len(stages) + 4)]
+             "(`textmine.pipeline.run(..., jobs=J)` on a CSV of `generate_round(n, seed)`, default classifier, all "
+             "outputs including the HTML report); stage times in wall seconds from `run.json` `timings_s`; CPU "
+             "seconds include the worker processes; 'workers MB' is the peak RSS of the largest worker (forked "
+             "from the main process, so part of it is shared with it). × 1 job = wall time with one process / "
+             f"wall time of this row, same size, same run. Load average when the table was written: {load:.1f}.", "",
+             "| opinions | jobs | " + " | ".join(stages) + " | total wall s | × 1 job | total CPU s | peak RSS MB "
+             "| workers MB |",
+             "|---:|---:|" + "---:|" * (len(stages) + 5)]
+    single = {n: r["wall_s"] for n, r in rows if r.get("jobs") == 1}
     for n, r in rows:
         cells = [f"{r['stages_s'].get(s, 0):.2f}" for s in stages]
         label = f"{n:,} (under cProfile)" if r.get("profiled") else f"{n:,}"
-        lines.append(f"| {label} | " + " | ".join(cells) + f" | {r['wall_s']:.1f} | {r['cpu_s']:.1f} | "
-                     f"{n / r['cpu_s']:,.0f} | {r['peak_rss_mb']:,.0f} |")
+        ratio = f"{single[n] / r['wall_s']:.2f}" if n in single else "–"
+        lines.append(f"| {label} | {r.get('jobs', 1)} | " + " | ".join(cells) + f" | {r['wall_s']:.1f} | {ratio} | "
+                     f"{r['cpu_s']:.1f} | {r['peak_rss_mb']:,.0f} | {r.get('worker_peak_rss_mb', 0):,.0f} |")
     lines += ["", "Segmentation, same texts, same user dictionary (jieba's + ~1,000 office and theme words). "
               "Baseline = `jieba.lcut` accurate mode, one process. Speed-up = baseline CPU s / engine CPU s "
               "over the same texts; 'cached' = `Segmenter(engine=\"rjieba\")` with its token cache "
