@@ -71,3 +71,25 @@ def test_run_with_jobs_writes_the_same_files(tmp_path, toolkit):
     run(sample_path(), tmp_path / "two", toolkit=toolkit, jobs=2, report=False)
     for name in outputs:
         assert (tmp_path / "two" / name).read_bytes() == (tmp_path / "one" / name).read_bytes(), name
+
+
+def test_serial_submit_runs_when_the_results_are_asked_for():
+    calls = []
+
+    def task(toolkit, items):
+        calls.append(len(items))
+        return [x * 2 for x in items]
+
+    pending = SerialMapper(None).submit(task, [1, 2, 3])
+    assert calls == []
+    assert pending() == [2, 4, 6] and calls == [3]
+
+
+@needs_fork
+def test_process_submit_returns_the_same_results_as_map():
+    from textmine.parallel import submit_distinct
+
+    with ProcessMapper(None, 2, min_items=10) as mapper:
+        values = [f"v{i % 50}" for i in range(300)]
+        pending = submit_distinct(_upper, values, mapper)
+        assert pending() == [v.upper() for v in values] == mapper.map(_upper, values)

@@ -35,7 +35,14 @@ class SerialMapper:
         self.toolkit = toolkit
 
     def map(self, task: Task, items: Sequence) -> list:
-        return list(task(self.toolkit, list(items)))
+        return self.submit(task, items)()
+
+    def submit(self, task: Task, items: Sequence) -> Callable[[], list]:
+        """Start ``task`` over ``items``; the returned function waits for and returns the results.
+
+        Here the work is done when the results are asked for."""
+        items = list(items)
+        return lambda: list(task(self.toolkit, items))
 
     def close(self) -> None:
         pass
@@ -69,20 +76,20 @@ class ProcessMapper(SerialMapper):
         self.min_items = min_items
         self._pool = None
 
-    def map(self, task: Task, items: Sequence) -> list:
+    def submit(self, task: Task, items: Sequence) -> Callable[[], list]:
+        """Start ``task`` over ``items`` on the workers and return at once; the returned
+        function waits for and returns the results (this process is free meanwhile)."""
         items = list(items)
         if len(items) < self.min_items:
-            return super().map(task, items)
+            return super().submit(task, items)
         # a few chunks per worker: an even share each, with slack for uneven texts
         size = -(-len(items) // (self.jobs * 4))
         chunks = [(task, items[i:i + size]) for i in range(0, len(items), size)]
         if self._pool is None:
             context = multiprocessing.get_context("fork")
             self._pool = context.Pool(self.jobs, initializer=_init_worker, initargs=(self.toolkit,))
-        out: list = []
-        for part in self._pool.imap(_run_task, chunks):
-            out.extend(part)
-        return out
+        pending = self._pool.map_async(_run_task, chunks)
+        return lambda: [result for part in pending.get() for result in part]
 
     def close(self) -> None:
         if self._pool is not None:
@@ -126,9 +133,18 @@ def make_mapper(toolkit, jobs: int | None = None, *, min_items: int = 4000) -> S
 
 def per_distinct(task: Task, values: Sequence, mapper: SerialMapper) -> list:
     """``task`` over ``values``, computed once per distinct value (through ``mapper``)."""
+    return submit_distinct(task, values, mapper)()
+
+
+def submit_distinct(task: Task, values: Sequence, mapper: SerialMapper) -> Callable[[], list]:
+    """Start :func:`per_distinct`; the returned function waits for and returns its results."""
     values = list(values)
     distinct = list(dict.fromkeys(values))
     if len(distinct) == len(values):
-        return mapper.map(task, values)
-    lookup = dict(zip(distinct, mapper.map(task, distinct)))
-    return [lookup[v] for v in values]
+        return mapper.submit(task, values)
+    pending = mapper.submit(task, distinct)
+
+    def results() -> list:
+        lookup = dict(zip(distinct, pending()))
+        return [lookup[v] for v in values]
+    return results

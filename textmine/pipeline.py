@@ -27,7 +27,7 @@ from .flood import flood_key, flood_summary, reject_floods
 from .export import rectification_markdown, write_csv, write_json, write_rectification_xlsx, write_text
 from .offices import OfficeDirectory
 from .read import read_table, resolve_columns
-from .parallel import SerialMapper, make_mapper
+from .parallel import SerialMapper, make_mapper, submit_distinct
 from .parallel import per_distinct as map_distinct
 from .redact import IDENTITY_PLACEHOLDERS, Masker, replace_known
 from .resources import corpus_path, library_versions
@@ -152,6 +152,11 @@ def analyse(frame: pd.DataFrame, columns: dict[str, str | None], toolkit: Toolki
         raw_text = frame[text_col].fillna("").astype(str).to_numpy()
         prepared = map_distinct(_prepare_task, raw_text, mapper)
         work["text"] = _objects(p[0] for p in prepared)
+        identity = {role: frame[columns[role]].fillna("").astype(str).str.strip().to_numpy()
+                    for role in IDENTITY_ROLES if columns.get(role)}
+        # masking and theme tagging need nothing from the steps below: the workers do them
+        # while this process resolves offices and looks for floods and duplicates
+        tagged = submit_distinct(_mask_and_tag_task, _with_identity_masked(work["text"], identity), mapper)
         office_col = columns.get("office")
         written = frame[office_col].fillna("").astype(str).to_numpy() if office_col else [""] * len(frame)
         work["office_as_written"] = _objects(clean_many(written))
@@ -165,8 +170,6 @@ def analyse(frame: pd.DataFrame, columns: dict[str, str | None], toolkit: Toolki
         work["reason_code"] = _objects(p[1] for p in prepared)
         work["duplicate_of"] = None
     with watch.stage("deduplicate"):
-        identity = {role: frame[columns[role]].fillna("").astype(str).str.strip().to_numpy()
-                    for role in IDENTITY_ROLES if columns.get(role)}
         floods = reject_floods(work, identity, work["date"].tolist() if "date" in work else None,
                                keep=keep_floods, min_copies=flood_min, keys=[p[3] for p in prepared])
         if not keep_duplicates:
@@ -183,18 +186,15 @@ def analyse(frame: pd.DataFrame, columns: dict[str, str | None], toolkit: Toolki
             work.loc[dups.index, "duplicate_of"] = dups["duplicate_of"]
             work = work.drop(columns=["_raw", "_key", *scope[1:]])
         del prepared
-    with watch.stage("mask"):
-        if identity:
-            roles = list(identity.items())
-            work["text"] = _objects(replace_known(t, {values[i]: IDENTITY_PLACEHOLDERS[role] for role, values in roles})
-                                    for i, t in enumerate(work["text"]))
-        work["text"] = _objects(map_distinct(_mask_task, work["text"], mapper))
+    with watch.stage("mask_classify"):  # waiting for the workers (all of the work with one process)
+        tagged = tagged()
+        work["text"] = _objects(masked for masked, _ in tagged)
         # who wrote each opinion, for the min_evaluators rule (never written out)
         work["_who"] = _objects(next((identity[r] for r in IDENTITY_ROLES if r in identity), [""] * len(work)))
-    rejected = work["reason_code"].notna()
-    accepted = work[~rejected].reset_index(drop=True)
-    with watch.stage("classify"):
-        themes = _themes(accepted["text"].tolist(), toolkit, mapper)
+        rejected = work["reason_code"].notna()
+        accepted = work[~rejected].reset_index(drop=True)
+        themes = _theme_frame([row for (_, row), out in zip(tagged, rejected) if not out], toolkit)
+        del tagged
         accepted = pd.concat([accepted, themes], axis=1)
     with watch.stage("aggregate"):
         comment_cols = ["row_id", "office", "office_as_written"] + [r for r in PASSTHROUGH_ROLES if r in work] \
@@ -254,12 +254,20 @@ def _prepare_task(toolkit: Toolkit, raws: list[str]) -> list[tuple]:
     return out
 
 
-def _mask_task(toolkit: Toolkit, texts: list[str]) -> list[str]:
-    return [toolkit.masker.mask(t) for t in texts]
+def _with_identity_masked(texts, identity: dict[str, np.ndarray]) -> list[str]:
+    """Each text with its own writer's id, name and phone (identity columns) replaced."""
+    if not identity:
+        return list(texts)
+    roles = list(identity.items())
+    return [replace_known(t, {values[i]: IDENTITY_PLACEHOLDERS[role] for role, values in roles})
+            for i, t in enumerate(texts)]
 
 
-def _theme_task(toolkit: Toolkit, texts: list[str]) -> list[dict]:
-    return theme_table(toolkit.classifier, texts, toolkit.taxonomy.names()).to_dict("records")
+def _mask_and_tag_task(toolkit: Toolkit, texts: list[str]) -> list[tuple[str, dict]]:
+    """Per text: (masked text, its row of :func:`~textmine.classify.theme_table`)."""
+    masked = [toolkit.masker.mask(t) for t in texts]
+    rows = theme_table(toolkit.classifier, masked, toolkit.taxonomy.names()).to_dict("records")
+    return list(zip(masked, rows))
 
 
 def _tokens_task(toolkit: Toolkit, texts: list[str]) -> list[tuple[str, ...]]:
@@ -281,11 +289,11 @@ class _Tokenizer:
         return [list(t) for t in map_distinct(_tokens_task, texts, self.mapper)]
 
 
-def _themes(texts: list[str], toolkit: Toolkit, mapper: SerialMapper) -> pd.DataFrame:
-    """:func:`~textmine.classify.theme_table` of ``texts``, once per distinct text, through ``mapper``."""
-    if not texts:
-        return theme_table(toolkit.classifier, texts, toolkit.taxonomy.names())
-    return pd.DataFrame.from_records(map_distinct(_theme_task, texts, mapper))
+def _theme_frame(rows: list[dict], toolkit: Toolkit) -> pd.DataFrame:
+    """The rows of :func:`~textmine.classify.theme_table` made by the workers, as one table."""
+    if not rows:
+        return theme_table(toolkit.classifier, [], toolkit.taxonomy.names())
+    return pd.DataFrame.from_records(rows)
 
 
 def write_outputs(analysis: Analysis, out_dir: str | Path) -> list[Path]:
