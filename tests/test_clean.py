@@ -66,3 +66,23 @@ def test_find_duplicates_exact_and_near_within_scope():
 def test_describe_reason_names_the_first_row():
     assert describe_reason("duplicate", 17) == "exact duplicate of row 17"
     assert "row 9" in describe_reason("near_duplicate", 9)
+
+
+def test_keys_equal_their_per_character_definitions():
+    import unicodedata
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from textmine.clean import comparison_key
+    from textmine.flood import flood_key
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.text(max_size=40))
+    def check(text):
+        lowered = text.lower()
+        assert comparison_key(text) == "".join(c for c in lowered if unicodedata.category(c)[0] in "LN")
+        assert flood_key(text) == "".join(c for c in lowered if unicodedata.category(c)[0] == "L"
+                                          and not "a" <= c <= "z")
+
+    check()

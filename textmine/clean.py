@@ -5,7 +5,7 @@ import functools
 import html
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -90,9 +90,28 @@ def _nfkc(s: str) -> str:
     return unicodedata.normalize("NFKC", s.translate(_PROTECT)).translate(_RESTORE)
 
 
+class KeepChars(dict):
+    """A :meth:`str.translate` table that deletes every character ``keep`` rejects.
+
+    Each character is judged once, when first met; after that ``translate`` looks the
+    decision up in C, several times faster than a Python loop over the characters.
+    """
+
+    def __init__(self, keep: Callable[[str], bool]):
+        super().__init__()
+        self.keep = keep
+
+    def __missing__(self, code: int) -> int | None:
+        decision = self[code] = code if self.keep(chr(code)) else None
+        return decision
+
+
+_LETTERS_AND_DIGITS = KeepChars(lambda ch: unicodedata.category(ch)[0] in "LN")
+
+
 def comparison_key(text: str) -> str:
     """Return the text reduced to lower-cased letters and digits, for near-duplicate checks."""
-    return "".join(ch for ch in text.lower() if unicodedata.category(ch)[0] in "LN")
+    return text.lower().translate(_LETTERS_AND_DIGITS)
 
 
 class NonSubstantiveFilter:
@@ -116,11 +135,13 @@ class NonSubstantiveFilter:
     def from_file(cls, path: str | Path) -> "NonSubstantiveFilter":
         return cls(read_word_list(Path(path), "non-substantive phrase list"))
 
-    def reason(self, cleaned: str) -> str | None:
-        """Return a rejection reason code for a cleaned text, or None when it is substantive."""
+    def reason(self, cleaned: str, key: str | None = None) -> str | None:
+        """Return a rejection reason code for a cleaned text, or None when it is substantive.
+
+        ``key`` is the text's :func:`comparison_key`, when already computed."""
         if not cleaned:
             return "empty"
-        key = comparison_key(cleaned)
+        key = comparison_key(cleaned) if key is None else key
         if not key:
             return "no_content"
         if key.isdigit():

@@ -24,16 +24,19 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .clean import KeepChars
 from .errors import TextmineError
 
 FLOOD_COLUMNS = ["flood", "office", "kind", "source", "rows", "kept_row", "row_ids", "first", "last"]
 _DATE_SEPARATORS = re.compile(r"[年月/.]")
 
 
+_NON_LATIN_LETTERS = KeepChars(lambda ch: unicodedata.category(ch)[0] == "L" and not ("a" <= ch <= "z"))
+
+
 def flood_key(text: str) -> str:
     """Reduce a text to its non-Latin letters, lower-cased: the key of near-identical texts."""
-    return "".join(ch for ch in str(text).lower()
-                    if unicodedata.category(ch)[0] == "L" and not ("a" <= ch <= "z"))
+    return str(text).lower().translate(_NON_LATIN_LETTERS)
 
 
 def parse_times(values: Sequence[object]) -> tuple[pd.Series, bool]:

@@ -250,7 +250,8 @@ def _prepare_task(toolkit: Toolkit, raws: list[str]) -> list[tuple]:
     out = []
     for raw in raws:
         cleaned = clean_text(raw)
-        out.append((cleaned, toolkit.filler.reason(cleaned), comparison_key(cleaned), flood_key(cleaned)))
+        key = comparison_key(cleaned)
+        out.append((cleaned, toolkit.filler.reason(cleaned, key), key, flood_key(cleaned)))
     return out
 
 
