@@ -593,3 +593,195 @@ def test_custom_aliases_drive_detection(tmp_path):
     table = table_with(tmp_path, ["意见", "问卷回答"])
     assert resolve_columns(table, aliases=aliases)["text"] == "问卷回答"
 
+
+
+# --------------------------------------------------------------------------- streaming and chunks
+# Text files are decoded a block of bytes at a time, split into lines a piece at a time and
+# turned into columns a chunk of rows at a time; tiny sizes put every boundary inside the data.
+
+import csv  # noqa: E402
+import io  # noqa: E402
+from unittest import mock  # noqa: E402
+
+import textmine.read as read_module  # noqa: E402
+
+
+def tiny(chunk_rows=3, piece_chars=5, block_bytes=7):
+    """Small chunk, piece and block sizes (the UTF-16 guess needs no more than 64 bytes here)."""
+    return mock.patch.multiple(read_module, _CHUNK_ROWS=chunk_rows, _PIECE_CHARS=piece_chars,
+                               _BLOCK_BYTES=block_bytes, _FIRST_BYTES=64, _HEAD_CHARS=24)
+
+
+def write_rows(path: Path, rows: list[list[str]], *, newline: str = "\r\n", encoding: str = "utf-8-sig") -> Path:
+    buffer = io.StringIO(newline="")
+    # with a CR line end the csv module would not quote a cell holding a bare LF
+    quoting = csv.QUOTE_ALL if newline == "\r" else csv.QUOTE_MINIMAL
+    csv.writer(buffer, lineterminator=newline, quoting=quoting).writerows(rows)
+    path.write_bytes(buffer.getvalue().encode(encoding))
+    return path
+
+
+def expected_frame(header: list[str], body: list[list[str]], first_row: int) -> pd.DataFrame:
+    index = pd.RangeIndex(first_row, first_row + len(body), name="row")
+    return pd.DataFrame(body, columns=header, index=index, dtype=object).astype(str)
+
+
+HEADER = ["单位", "意见", "日期"]
+BODY = [
+    ["市税务局", "办事快", "2025-11-01"],
+    ["市医保局", "报销慢，\r\n材料多\n跑了三趟", "2025-11-02"],  # a quoted cell over three lines
+    ["", "", ""],                                              # a blank row inside the table is kept
+    ["人社局", '说"下次再来"😡', ""],
+    ["", "第二行\n\n第四行", "2025-11-03"],
+    ["公安局", "好", "2025-11-04"],
+    ["民政局", "窗口少\r\n", "2025-11-05"],                     # 7 = 2 x 3 + 1 rows
+]
+
+
+@pytest.mark.parametrize("newline", ["\r\n", "\n", "\r"])
+@pytest.mark.parametrize(("chunk_rows", "piece_chars", "block_bytes"),
+                         [(1, 1, 1), (2, 3, 2), (3, 5, 7), (3, 2, 1 << 20), (50_000, 1 << 20, 1 << 20)])
+def test_chunks_pieces_and_blocks_do_not_change_the_table(tmp_path, newline, chunk_rows, piece_chars, block_bytes):
+    trailing_blanks = [[""] * 3] * 4 + [[]] * 3  # more blank rows at the end than a chunk holds: dropped
+    rows = [["2025年群众评议意见汇总", "", ""], HEADER, *BODY, *trailing_blanks]
+    path = write_rows(tmp_path / "rows.csv", rows, newline=newline)
+    with tiny(chunk_rows, piece_chars, block_bytes):
+        table = read_table(path)
+    assert (table.encoding, table.delimiter, table.header_row) == ("utf-8-sig", ",", 2)
+    pd.testing.assert_frame_equal(table.frame, expected_frame(HEADER, BODY, 3))
+    assert list(table.frame.index) == list(range(3, 10))  # spreadsheet rows: title 1, header 2
+    chunks = table.frame["意见"].array.__arrow_array__().num_chunks
+    assert (chunks > 1) == (chunk_rows < 5)  # the first rows wait in one chunk until the header is settled
+
+
+def test_one_chunk_and_many_chunks_read_the_same_large_file(tmp_path):
+    body = [[f"单位{i % 7}", f"意见{i}" + ("，\n续" if i % 5 == 0 else ""), "" if i % 3 else "2025"]
+            for i in range(2 * 400 + 1)]
+    path = write_rows(tmp_path / "many.csv", [HEADER, *body])
+    with tiny(chunk_rows=400, piece_chars=997, block_bytes=4093):
+        chunked = read_table(path)
+    assert chunked.frame["意见"].array.__arrow_array__().num_chunks == 3
+    pd.testing.assert_frame_equal(chunked.frame, expected_frame(HEADER, body, 2))
+    pd.testing.assert_frame_equal(chunked.frame, read_table(path).frame)
+
+
+@pytest.mark.parametrize("broken", [3, 4, 7])  # the last row of the first chunk, the first of the second, the last row
+def test_row_wider_than_header_at_a_chunk_boundary(tmp_path, broken):
+    body = [[f"单位{i}", f"意见{i}"] for i in range(7)]
+    body[broken - 1] = ["单位", "意见", "多余"]
+    path = write_rows(tmp_path / "wide.csv", [["单位", "意见"], *body])
+    message = rf"wide\.csv: row {broken + 1} has 3 fields but the header has 2; check the delimiter or quoting$"
+    with tiny(chunk_rows=3), pytest.raises(InputError, match=message):
+        read_table(path)
+    with pytest.raises(InputError, match=message):
+        read_table(path)
+
+
+def test_wide_row_from_an_open_quote_names_its_lines_across_chunks(tmp_path):
+    lines = ["单位,意见"] + [f"单位{i},意见{i}" for i in range(5)] + ['"医保局,慢', '人社局",快,多', "民政局,好"]
+    path = write(tmp_path, "quote.csv", "\n".join(lines) + "\n")
+    with tiny(chunk_rows=2, piece_chars=3), pytest.raises(
+            InputError, match=r"quote\.csv: row 7 \(lines 7–8 of the file\) has 3 fields but the header has 2"):
+        read_table(path)
+
+
+def test_only_the_first_wide_row_is_named(tmp_path):
+    rows = [["单位", "意见"], ["a", "b"], ["a", "b", "c"], ["a", "b"], ["a", "b", "c", "d"]]
+    with tiny(chunk_rows=1), pytest.raises(InputError, match=r"row 3 has 3 fields"):
+        read_table(write_rows(tmp_path / "two.csv", rows))
+
+
+@pytest.mark.parametrize("chunk_rows", [1, 2, 3])
+def test_quote_left_open_at_the_end_spans_pieces_and_chunks(tmp_path, chunk_rows):
+    lines = ["单位,意见"] + [f"单位{i},意见{i}" for i in range(7)] + ['民政局,"没有结束', "第二行", "第三行", "第四行"]
+    path = write(tmp_path, "open.csv", "\r\n".join(lines) + "\r\n")
+    message = (r"open\.csv: row 9: a double quote \(\"\) on line 9 opens a field that is never closed, "
+               r"so lines 9–12 were read as one cell; fix the quoting$")
+    with tiny(chunk_rows=chunk_rows, piece_chars=4, block_bytes=3), pytest.raises(InputError, match=message):
+        read_table(path)
+    with pytest.raises(InputError, match=message):
+        read_table(path)
+
+
+def test_closed_multiline_cell_at_the_end_is_no_error(tmp_path):
+    lines = ["单位,意见"] + [f"单位{i},意见{i}" for i in range(7)] + ['民政局,"第一行', "第二行", '第三行"']
+    path = write(tmp_path, "closed.csv", "\n".join(lines))  # no line break after the last line
+    with tiny(chunk_rows=3, piece_chars=4):
+        frame = read_table(path).frame
+    assert frame.loc[9, "意见"] == "第一行\n第二行\n第三行"
+    assert len(frame) == 8
+
+
+def test_unparseable_record_wins_over_an_earlier_wide_row(tmp_path):
+    # as when the whole file is parsed before the rows are checked: the parse error comes first
+    path = write(tmp_path, "both.csv", '单位,意见\na,b\na,b,c\na,b\na,"' + "长" * 20 + '"\na,b\n')
+    previous = csv.field_size_limit(8)
+    try:
+        with tiny(chunk_rows=1), mock.patch.object(read_module, "_MAX_CELL", 10), pytest.raises(
+                InputError, match=r"both\.csv: row 5 \(from line 5\) has a cell longer than 8 characters"):
+            read_table(path)
+        assert csv.field_size_limit() == 8  # put back after the parse
+        # ... and a byte further on that does not decode comes before both
+        late = write(tmp_path, "late.csv", path.read_bytes() + b"a,b\n" * 20 + b"\xff\n")
+        with tiny(chunk_rows=1, block_bytes=16), mock.patch.object(read_module, "_MAX_CELL", 10), pytest.raises(
+                InputError, match=r"late\.csv: the encoding is neither UTF-8 \(line 27: bytes ff\)"):
+            read_table(late)
+    finally:
+        csv.field_size_limit(previous)
+
+
+def test_gbk_bytes_after_the_first_block_switch_to_gb18030(tmp_path):
+    content = "office,text\r\n" + "".join(f"A{i},fine\r\n" for i in range(30)) + "市人社局,窗口态度差\r\n"
+    path = write(tmp_path, "late.csv", content, encoding="gbk")  # plain ASCII for the first 300 bytes
+    with tiny(chunk_rows=4, block_bytes=16):
+        table = read_table(path)
+    assert table.encoding == "gb18030"
+    assert table.frame.loc[32].tolist() == ["市人社局", "窗口态度差"]
+    assert len(table.frame) == 31
+
+
+def test_undecodable_byte_after_the_first_block_names_its_line(tmp_path):
+    content = ("office,text\n" + "a,b\n" * 40).encode("utf-8") + b"\xff\xff\n" + b"c,d\n"
+    path = write(tmp_path, "bad.csv", content)
+    with tiny(block_bytes=16):
+        with pytest.raises(InputError, match=r"bad\.csv: the encoding is neither UTF-8 \(line 42: bytes ff\) "
+                                             r"nor GB18030/GBK \(line 42: bytes ff\)"):
+            read_table(path)
+        with pytest.raises(InputError, match=r"bad\.csv: line 42 cannot be decoded as utf-8 \(bytes ff\)"):
+            read_table(path, encoding="utf-8")
+
+
+def test_forced_utf16_without_bom_reads_little_endian(tmp_path):
+    # Python's incremental UTF-16 decoder wants a BOM where decoding the whole file does not
+    path = write(tmp_path, "bare16.txt", "单位\t意见\r\n县财政局\t好\r\n" * 3, encoding="utf-16-le")
+    with tiny():
+        table = read_table(path, encoding="utf-16")
+    assert table.encoding == "utf-16"
+    assert table.frame.loc[2].tolist() == ["县财政局", "好"]
+
+
+def test_blank_start_longer_than_the_first_block(tmp_path):
+    path = write(tmp_path, "late_header.csv", "\r\n" * 80 + "单位,意见\r\n税务局,好\r\n")
+    with tiny(chunk_rows=1):
+        table = read_table(path)
+        assert table.header_row == 81
+        assert table.frame.loc[82].tolist() == ["税务局", "好"]
+        with pytest.raises(InputError, match=r"blank\.csv is empty"):
+            read_table(write(tmp_path, "blank.csv", " \r\n" * 100))
+
+
+def test_blank_and_title_rows_before_the_header(tmp_path):
+    rows = [[], ["", "", ""], ["2025年群众评议意见汇总", "", ""], [], [" ", "", ""], HEADER, *BODY[:2]]
+    with tiny(chunk_rows=1, piece_chars=2):
+        table = read_table(write_rows(tmp_path / "titles.csv", rows))
+    assert table.header_row == 6
+    pd.testing.assert_frame_equal(table.frame, expected_frame(HEADER, BODY[:2], 7))
+
+
+def test_excel_sep_line_with_streaming(tmp_path):
+    path = write(tmp_path, "sep.csv", "sep=;\r\n单位;意见\r\n" + "税务局;好,很好\r\n" * 5)
+    with tiny(chunk_rows=2, piece_chars=3):
+        table = read_table(path)
+    assert table.delimiter == ";"
+    assert list(table.frame.index) == [2, 3, 4, 5, 6]
+    assert table.frame["意见"].tolist() == ["好,很好"] * 5

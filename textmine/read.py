@@ -17,21 +17,28 @@ Rules worth knowing:
 * Blank rows at the end of the file are dropped. Blank rows between data rows are kept with
   their row number (they are rejected downstream as empty opinions, so nothing disappears
   silently).
+* Text files are streamed: a block of bytes is decoded at a time, split into lines and
+  parsed, and every _CHUNK_ROWS records become string columns, so a million opinions never
+  exist as Python strings all at once (benchmarks/read.py). A file whose bytes the stream
+  cannot decode is read again whole (GB18030/Big5 detection and the messages naming a line).
 """
 from __future__ import annotations
 
 import codecs
+import collections
 import contextlib
 import csv
 import datetime as dt
 import difflib
+import gc
 import io
+import itertools
 import math
 import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import BinaryIO, Iterable, Iterator, Mapping
 
 import pandas as pd
 
@@ -68,6 +75,15 @@ _MAX_TITLE_ROWS = 3
 _MAX_HEADER_NAME = 40  # a "header" cell longer than this is data, not a column name
 _SNIFF_LIMIT = 65536
 _MAX_CELL = 64 * 1024 * 1024  # characters; a longer "cell" is a quote that never closes
+_FIRST_BYTES = 1 << 20  # a text file's first read: encoding, blank-file check (>= 4096 for the UTF-16 guess)
+_BLOCK_BYTES = 1 << 20  # then it is read and decoded this many bytes at a time
+_HEAD_CHARS = _SNIFF_LIMIT + 16  # decoded before parsing: BOM, "sep=" line and the header to sniff
+_PIECE_CHARS = 1 << 20  # a text decoded whole is split into lines this many characters at a time
+_CHUNK_ROWS = 50_000  # records held as Python lists before they become string columns
+_HEADER_LOOKAHEAD = _MAX_TITLE_ROWS + 3  # filled rows that settle where the header is
+_LINE_RE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+_SEP_LINE_RE = re.compile(r"sep=(.)(?:\r\n|\n|\r)")
+_BLANK_RE = re.compile(r"\s*")
 _BIG5_SUSPECT_SHARE = 0.5  # GBK text: > 0.95 of its characters are GB2312; Big5 read as GBK: ~0.3
 
 
@@ -116,11 +132,11 @@ def read_table(path: str | Path, *, encoding: str | None = None,
     """
     path = Path(path)
     suffix = path.suffix.lower()
+    if suffix in TEXT_SUFFIXES:
+        return _read_text(path, suffix, encoding)
     data = _read_bytes(path)
     if suffix in XLSX_SUFFIXES:
         return _read_xlsx(path, data, sheet)
-    if suffix in TEXT_SUFFIXES:
-        return _read_text(path, data, suffix, encoding)
     if suffix == ".xls":
         raise InputError(f"{path}: .xls (Excel 97-2003) files are not supported; "
                          "open it in Excel or WPS and save it as .xlsx")
@@ -132,33 +148,130 @@ def read_table(path: str | Path, *, encoding: str | None = None,
 def _read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path} is a directory, not a file") from None
     except OSError as exc:
-        raise InputError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
+        raise _file_error(path, exc) from None
 
 
-def _read_text(path: Path, data: bytes, suffix: str, encoding: str | None) -> Table:
-    if not data.strip():
+def _file_error(path: Path, exc: OSError) -> InputError:
+    if isinstance(exc, FileNotFoundError):
+        return InputError(f"{path}: no such file")
+    if isinstance(exc, IsADirectoryError):
+        return InputError(f"{path} is a directory, not a file")
+    return InputError(f"{path}: cannot read the file ({exc.strerror or exc})")
+
+
+class _Fallback(Exception):
+    """The streaming reader met something only the whole-file reader handles exactly."""
+
+
+def _read_text(path: Path, suffix: str, encoding: str | None) -> Table:
+    """Read a text file as a stream of decoded pieces; the whole file at once when needed.
+
+    The stream decodes a block of bytes at a time with the encoding the first bytes imply
+    (forced, byte-order mark, NUL pattern of UTF-16, else UTF-8). When that is not the whole
+    story — a byte that does not decode (GB18030, Big5, or a message naming the bad line),
+    a file starting with a megabyte of blanks — the file is read again whole and decoded
+    as before; both feed the same parser, so the table and every message are the same.
+    """
+    try:
+        with open(path, "rb") as handle:
+            return _read_stream(path, handle, suffix, encoding)
+    except _Fallback:
+        pass
+    except OSError as exc:
+        raise _file_error(path, exc) from None
+    data = _read_bytes(path)
+    if not data or data.isspace():
         raise InputError(f"{path} is empty")
     text, used_encoding = _decode(path, data, encoding)
-    if text.startswith("\ufeff"):
-        text = text[1:]
-    if not text.strip():
-        raise InputError(f"{path} is empty")
+    del data  # the text is all the parser needs
+    return _parse_text(path, suffix, used_encoding, text, iter(()), complete=True)
+
+
+def _read_stream(path: Path, handle: BinaryIO, suffix: str, encoding: str | None) -> Table:
+    first = handle.read(_FIRST_BYTES)
+    complete = len(first) < _FIRST_BYTES
+    if not first or first.isspace():
+        if complete:
+            raise InputError(f"{path} is empty")
+        raise _Fallback
+    if encoding is not None:
+        codec = used_encoding = _lookup_codec(path, encoding)
+        skip = 0
+    else:
+        codec, used_encoding, skip = _codec_of_start(first)
+    try:
+        decoder = codecs.getincrementaldecoder(codec)()
+    except (LookupError, TypeError):
+        raise _Fallback from None
+    blocks = itertools.chain((first[skip:],), iter(lambda: handle.read(_BLOCK_BYTES), b""))
+    del first
+    pieces = _decoded_pieces(decoder, blocks)
+    head, complete = _take_head(pieces)
+    return _parse_text(path, suffix, used_encoding, head, pieces, complete=complete)
+
+
+def _codec_of_start(data: bytes) -> tuple[str, str, int]:
+    """Return the codec, the encoding name to report and the BOM length, as _detect would
+    choose them if the whole file decodes (UTF-8 when nothing else is implied)."""
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return ("utf-8" if name == "utf-8-sig" else name), name, len(bom)
+    utf16 = _guess_bomless_utf16(data)
+    if utf16:
+        return utf16, utf16, 0
+    return "utf-8", "utf-8", 0
+
+
+def _decoded_pieces(decoder, blocks: Iterable[bytes]) -> Iterator[str]:
+    try:
+        for block in blocks:
+            piece = decoder.decode(block)
+            if piece:
+                yield piece
+        piece = decoder.decode(b"", True)
+    except Exception:  # a byte that does not decode; an incremental decoder that is stricter than
+        raise _Fallback from None  # decoding whole (UTF-16 without a BOM): decode the whole file
+    if piece:
+        yield piece
+
+
+def _take_head(pieces: Iterator[str]) -> tuple[str, bool]:
+    """Join the first pieces until they hold _HEAD_CHARS characters; True if that is all."""
+    parts: list[str] = []
+    length = 0
+    for piece in pieces:
+        parts.append(piece)
+        length += len(piece)
+        if length >= _HEAD_CHARS:
+            return "".join(parts), False
+    return "".join(parts), True
+
+
+def _parse_text(path: Path, suffix: str, used_encoding: str, head: str, rest: Iterator[str], *,
+                complete: bool) -> Table:
+    """Parse the text ``head`` + ``rest``; ``complete`` says that ``head`` is all of it."""
+    start = 1 if head.startswith("\ufeff") else 0
+    if _BLANK_RE.fullmatch(head, start):
+        if complete:
+            raise InputError(f"{path} is empty")
+        raise _Fallback
     # Excel writes a "sep=;" line to declare the delimiter and does not show it as a row.
-    declared = re.match(r"sep=(.)(?:\r\n|\n|\r)", text)
+    declared = _SEP_LINE_RE.match(head, start)
     if declared:
         delimiter = declared.group(1)
-        text = text[declared.end():]
+        start = declared.end()
     else:
-        delimiter = _sniff_delimiter(text, suffix)
-    rows, spans = _parse_records(path, text, delimiter)
-    frame, header_row = _build_table(path, rows, source=str(path), record_spans=spans)
+        delimiter = _sniff_delimiter(head[start:start + _SNIFF_LIMIT], suffix)
+    pieces = itertools.chain(_slices(head, start, _PIECE_CHARS), rest)
+    frame, header_row = _parse_table(path, pieces, delimiter)
     return Table(frame=frame, path=path, encoding=used_encoding, sheet=None,
                  delimiter=delimiter, header_row=header_row)
+
+
+def _slices(text: str, start: int, size: int) -> Iterator[str]:
+    for position in range(start, len(text), size):
+        yield text[position:position + size]
 
 
 def _decode(path: Path, data: bytes, encoding: str | None) -> tuple[str, str]:
@@ -305,21 +418,195 @@ def _header_delimiter_counts(text: str) -> dict[str, int]:
     return counts
 
 
-def _parse_records(path: Path, text: str, delimiter: str) -> tuple[list[list[str]], list[tuple[int, int]]]:
-    """Split text into records; also return each record's first and last physical line."""
-    lines = io.StringIO(text, newline="").readlines()
-    reader = csv.reader(lines, delimiter=delimiter, quotechar='"', doublequote=True)
-    records: list[list[str]] = []
-    spans: list[tuple[int, int]] = []
-    consumed = 0
+class _LineFeed:
+    """The physical lines of a text given in pieces, split as ``io.StringIO(text,
+    newline="").readlines()`` splits the whole text (after LF, CRLF or a lone CR).
+
+    Lines are produced a piece at a time; the pieces still holding lines of the record being
+    parsed are kept, so that the end-of-file quote check can read the last record's lines.
+    """
+
+    def __init__(self, pieces: Iterator[str]):
+        self._pieces = pieces
+        self._kept: collections.deque[tuple[int, list[str]]] = collections.deque()  # (first line number, lines)
+        self._count = 0
+
+    def __iter__(self) -> Iterator[str]:
+        return itertools.chain.from_iterable(self._batches())
+
+    def _batches(self) -> Iterator[list[str]]:
+        carry: list[str] = []
+        for piece in self._pieces:
+            cut = _after_last_break(piece)
+            if not cut:
+                carry.append(piece)
+                continue
+            if carry:
+                prefix = "".join(carry)
+                piece, cut, carry = prefix + piece, cut + len(prefix), []
+            yield self._keep(_LINE_RE.findall(piece, 0, cut))
+            if cut < len(piece):
+                carry.append(piece[cut:])
+        if carry:
+            yield self._keep(_LINE_RE.findall("".join(carry)))
+
+    def _keep(self, lines: list[str]) -> list[str]:
+        self._kept.append((self._count + 1, lines))
+        self._count += len(lines)
+        return lines
+
+    def forget(self, before: int) -> None:
+        """Drop kept pieces whose lines all come before line number ``before``."""
+        while self._kept and self._kept[0][0] + len(self._kept[0][1]) <= before:
+            self._kept.popleft()
+
+    def tail(self, first: int) -> list[str]:
+        """Return the lines from line number ``first`` (not forgotten) to the last one read."""
+        lines: list[str] = []
+        for number, batch in self._kept:
+            if number + len(batch) > first:
+                lines.extend(batch[max(0, first - number):])
+        return lines
+
+    def drain(self) -> None:
+        """Decode the rest of the text, so that an encoding problem further on still wins."""
+        for _ in self._pieces:
+            pass
+
+
+def _after_last_break(piece: str) -> int:
+    """Index just after the last complete line break of ``piece``; 0 when it has none.
+
+    A CR at the very end is not complete: the next piece may start with the LF of a CRLF.
+    """
+    end = len(piece) - 1 if piece.endswith("\r") else len(piece)
+    return max(piece.rfind("\n", 0, end), piece.rfind("\r", 0, end)) + 1
+
+
+class _Columns:
+    """The body rows of a text table, turned into string columns a chunk of rows at a time.
+
+    Only the rows of the current chunk exist as Python lists and strings; earlier chunks are
+    already compact (Arrow-backed string arrays under pandas 3). Blank rows wait in
+    ``pending`` until a filled row follows them: blank rows at the end of the file are not
+    part of the table.
+    """
+
+    def __init__(self, source: str, header: list[str], header_index: int, chunk_rows: int):
+        self.source = source
+        self.header = header
+        self.size = len(header)  # a text file's rows may not fill more cells than the header has
+        self.first_row = header_index + 2
+        self.width = max((i + 1 for i in _filled_or_named(header)), default=0)
+        self.pending: list[list[str]] = []
+        self.chunk_rows = chunk_rows
+        self.flush_at = chunk_rows
+        self.rows = 0
+        self.failure: str | None = None  # the first row wider than the header, raised after parsing
+        self._strings = _StringChunks()
+        self._chunks: list[list[object]] = [[] for _ in header]
+
+    def widen(self, record: list[str], row: int, first: int, last: int) -> None:
+        """Take in a record with more fields than ``width``: wider, or wider than the header."""
+        used = max((i + 1 for i in _filled(record)), default=0)
+        if used > self.size:
+            if self.failure is None:
+                spans = f" (lines {first}–{last} of the file)" if last > first else ""
+                self.failure = (f"{self.source}: row {row}{spans} has {len(record)} fields but the "
+                                f"header has {self.size}; check the delimiter or quoting")
+        elif used > self.width:
+            self.width = used
+
+    def flush(self, *, final: bool = False) -> None:
+        """Turn the pending rows up to the last filled one into column chunks."""
+        pending, size = self.pending, self.size
+        keep = len(pending)
+        while keep and _is_blank(pending[keep - 1]):
+            keep -= 1
+        if keep and self.failure is None:
+            values = [row if len(row) == size else (row + [""] * size)[:size] for row in pending[:keep]]
+            for chunks, cells in zip(self._chunks, zip(*values)):
+                chunks.append(self._strings.chunk(cells))
+            self.rows += keep
+        del pending[:keep]
+        if final or self.failure is not None:
+            pending.clear()  # blank rows at the end, or rows of a table that is refused
+        self.flush_at = len(pending) + self.chunk_rows
+
+    def frame(self) -> pd.DataFrame:
+        names = _column_names(self.header, self.width, self.source)
+        index = pd.RangeIndex(self.first_row, self.first_row + self.rows, name="row")
+        columns = {name: self._strings.join(chunks) for name, chunks in zip(names, self._chunks)}
+        return pd.DataFrame(columns, index=index, copy=False)
+
+
+class _StringChunks:
+    """Make string arrays of the dtype ``astype(str)`` gives, from tuples of Python strings.
+
+    Under pandas 3 that dtype is Arrow-backed: cells go straight into pyarrow arrays (4x faster
+    than ``pd.array``) and the chunks of a column become one chunked array without a copy.
+    """
+
+    def __init__(self):
+        self.dtype = pd.Series([""], dtype=object).astype(str).dtype
+        self.arrow = isinstance(self.dtype, pd.StringDtype) and self.dtype.storage == "pyarrow"
+        if self.arrow:
+            import pyarrow
+
+            self._pa = pyarrow
+
+    def chunk(self, cells: tuple[str, ...]) -> object:
+        if self.arrow:
+            return self._pa.array(cells, type=self._pa.large_string())
+        return pd.array(list(cells), dtype=self.dtype)
+
+    def join(self, chunks: list[object]):
+        if self.arrow:
+            values = self._pa.chunked_array(chunks, type=self._pa.large_string())
+            return pd.arrays.ArrowStringArray(values, dtype=self.dtype)
+        return pd.concat([pd.Series(chunk, copy=False) for chunk in chunks], ignore_index=True).array
+
+
+def _parse_table(path: Path, pieces: Iterator[str], delimiter: str) -> tuple[pd.DataFrame, int]:
+    """Parse records from text pieces into a str frame indexed by spreadsheet row number.
+
+    Records are read one at a time: the header is found among the first rows (blank rows and
+    up to _MAX_TITLE_ROWS title rows skipped), every body row is checked against its width,
+    and rows become columns _CHUNK_ROWS at a time. Errors are raised in the order a
+    whole-file parse finds them: a record that cannot be parsed, a quote left open at the
+    end, an empty file, a header without data, a row wider than the header, a duplicate name.
+    """
+    source = str(path)
+    feed = _LineFeed(pieces)
+    reader = csv.reader(feed, delimiter=delimiter, quotechar='"', doublequote=True)
+    head: list[tuple[list[str], int, int]] = []  # (record, first line, last line) until the header is known
+    filled = 0
+    columns: _Columns | None = None
+    number = consumed = first = 0
     try:
-        with _field_limit(len(text) + 1):  # a 1 MB opinion is one legitimate cell
+        with _field_limit(_MAX_CELL), _gc_paused():  # a 1 MB opinion is one legitimate cell
             for record in reader:
-                records.append(record)
-                spans.append((consumed + 1, reader.line_num))
-                consumed = reader.line_num
+                first, consumed = consumed + 1, reader.line_num
+                number += 1
+                if columns is not None:
+                    if len(record) > columns.width:
+                        columns.widen(record, number, first, consumed)
+                    columns.pending.append(record)
+                    if len(columns.pending) >= columns.flush_at:
+                        columns.flush()
+                        feed.forget(first)
+                    continue
+                head.append((record, first, consumed))
+                if not _is_blank(record):
+                    filled += 1
+                    if filled == _HEADER_LOOKAHEAD:
+                        columns = _start_columns(source, head, _CHUNK_ROWS)
+                        head = []
+            if columns is None and filled:
+                columns = _start_columns(source, head, _CHUNK_ROWS)
     except csv.Error as exc:
-        row = len(records) + 1
+        feed.drain()
+        row = number + 1
         if "field larger than field limit" in str(exc):
             raise InputError(
                 f"{path}: row {row} (from line {consumed + 1}) has a cell longer than "
@@ -327,12 +614,49 @@ def _parse_records(path: Path, text: str, delimiter: str) -> tuple[list[list[str
                 "field that is never closed; fix the quoting") from None
         raise InputError(f"{path}: row {row} (from line {consumed + 1}) cannot be parsed "
                          f"({exc}); check the quoting") from None
-    if spans and spans[-1][1] > spans[-1][0] and _ends_inside_quotes(lines[spans[-1][0] - 1:], delimiter):
-        first, last = spans[-1]
+    if consumed > first and _ends_inside_quotes(feed.tail(first), delimiter):
         raise InputError(
-            f"{path}: row {len(records)}: a double quote (\") on line {first} opens a field that "
-            f"is never closed, so lines {first}–{last} were read as one cell; fix the quoting")
-    return records, spans
+            f"{path}: row {number}: a double quote (\") on line {first} opens a field that "
+            f"is never closed, so lines {first}–{consumed} were read as one cell; fix the quoting")
+    if columns is None:
+        raise InputError(f"{source} is empty")
+    columns.flush(final=True)
+    if columns.failure is not None:
+        raise InputError(columns.failure)
+    if not columns.rows:
+        raise InputError(f"{source} has a header row but no data rows")
+    return columns.frame(), columns.first_row - 1
+
+
+def _start_columns(source: str, head: list[tuple[list[str], int, int]], chunk_rows: int) -> _Columns:
+    """Find the header among the first records and take the records after it as body rows."""
+    rows = [record for record, _, _ in head]
+    last = len(rows)
+    while last and _is_blank(rows[last - 1]):
+        last -= 1
+    header_index = _find_header(rows[:last], same_width=True)
+    columns = _Columns(source, rows[header_index], header_index, chunk_rows)
+    for row, (record, first, last_line) in enumerate(head[header_index + 1:], header_index + 2):
+        if len(record) > columns.width:
+            columns.widen(record, row, first, last_line)
+        columns.pending.append(record)
+    return columns
+
+
+@contextlib.contextmanager
+def _gc_paused():
+    """Pause the cyclic garbage collector while records are parsed, and restore it.
+
+    A million records are millions of new lists and strings, none in a reference cycle;
+    the collector would walk them again and again (it tripled the parse time).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @contextlib.contextmanager
@@ -392,7 +716,7 @@ def _read_xlsx(path: Path, data: bytes, sheet: str | int | None) -> Table:
                              f"({type(exc).__name__}: {exc})") from None
     finally:
         workbook.close()
-    frame, header_row = _build_table(path, rows, source=f"{path} (sheet {name})", record_spans=None)
+    frame, header_row = _build_table(path, rows, source=f"{path} (sheet {name})")
     return Table(frame=frame, path=path, encoding=None, sheet=name, delimiter=None,
                  header_row=header_row)
 
@@ -503,36 +827,34 @@ def _clean_header(name: str) -> str:
     return name.strip().strip(_HEADER_STRIP).strip()
 
 
-def _build_table(path: Path, rows: list[list[str]], *, source: str,
-                 record_spans: list[tuple[int, int]] | None) -> tuple[pd.DataFrame, int]:
-    """Shape parsed rows into a str frame indexed by spreadsheet row number.
+def _build_table(path: Path, rows: list[list[str]], *, source: str) -> tuple[pd.DataFrame, int]:
+    """Shape a workbook's rows into a str frame indexed by spreadsheet row number.
 
-    record_spans is given for text files: there a row longer than the header is an error
-    (a wrong delimiter or broken quoting), while a workbook simply has an unnamed column.
+    A cell beyond the header's last name is an unnamed column (列N), not an error as in a
+    text file (see _Columns).
     """
     while rows and _is_blank(rows[-1]):
         rows = rows[:-1]
     if not rows:
         raise InputError(f"{source} is empty")
-    header_index = _find_header(rows, same_width=record_spans is not None)
+    header_index = _find_header(rows, same_width=False)
     raw_header = rows[header_index]
     body = rows[header_index + 1:]
     if not body:
         raise InputError(f"{source} has a header row but no data rows")
 
-    named = max((i + 1 for i in _filled_or_named(raw_header)), default=0)
-    width = named
-    for offset, row in enumerate(body):
-        used = max((i + 1 for i in _filled(row)), default=0)
-        if record_spans is not None and used > len(raw_header):
-            row_number = header_index + offset + 2
-            first, last = record_spans[header_index + offset + 1]
-            spans = f" (lines {first}–{last} of the file)" if last > first else ""
-            raise InputError(
-                f"{source}: row {row_number}{spans} has {len(row)} fields but the header has "
-                f"{len(raw_header)}; check the delimiter or quoting")
-        width = max(width, used)
+    width = max((i + 1 for i in _filled_or_named(raw_header)), default=0)
+    for row in body:
+        width = max(width, max((i + 1 for i in _filled(row)), default=0))
+    names = _column_names(raw_header, width, source)
+    values = [row if len(row) == width else (row + [""] * width)[:width] for row in body]
+    index = pd.Index(range(header_index + 2, header_index + 2 + len(body)), name="row")
+    frame = pd.DataFrame(values, columns=names, index=index, dtype=object).astype(str)
+    return frame, header_index + 1
 
+
+def _column_names(raw_header: list[str], width: int, source: str) -> list[str]:
+    """Name ``width`` columns from the header cells (列N for a blank one); refuse duplicates."""
     names = []
     for position in range(width):
         name = _clean_header(raw_header[position]) if position < len(raw_header) else ""
@@ -545,11 +867,7 @@ def _build_table(path: Path, rows: list[list[str]], *, source: str,
             letters = " and ".join(_column_letter(p) for p in where)
             raise InputError(f"{source}: column {name} appears more than once in the header "
                              f"(columns {letters}); rename one of them")
-
-    values = [(row + [""] * width)[:width] for row in body]
-    index = pd.Index(range(header_index + 2, header_index + 2 + len(body)), name="row")
-    frame = pd.DataFrame(values, columns=names, index=index, dtype=object).astype(str)
-    return frame, header_index + 1
+    return names
 
 
 def _filled_or_named(header: list[str]) -> list[int]:
