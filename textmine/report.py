@@ -33,6 +33,9 @@ REQUIRED_COLUMNS = {
     "rectification_items.csv": ["office", "item", "theme", "theme_name", "problem", "count", "share",
                                 "examples", "measures"],
 }
+# the columns of comments.csv that the report and the notices use (the opinion texts, the
+# largest part of the file, are shown from rectification_items.csv's examples instead)
+COMMENT_COLUMNS = ("row_id", "office", "category", "satisfaction", "themes")
 OPTIONAL_TABLES = ("topics.csv", "hotspots.csv", "scores.csv", "tracking.csv")
 OPTIONAL_DIRS = ("", "rounds")  # optional tables are looked for in DIR, then in DIR/rounds (the demo's)
 SATISFACTION_LEVELS = ("满意", "基本满意", "不满意")
@@ -50,7 +53,8 @@ def _no_progress(iterable: Iterable, **_kwargs) -> Iterable:
 
 @dataclass
 class Results:
-    """The tables of one run, read back from its output folder."""
+    """The tables of one run, read back from its output folder (of ``comments.csv`` only the
+    columns in :data:`COMMENT_COLUMNS`)."""
 
     directory: Path
     comments: pd.DataFrame
@@ -82,20 +86,24 @@ def restore_text(value: object) -> object:
     return value
 
 
-def _read_csv(directory: Path, name: str, required: list[str] | None) -> pd.DataFrame:
+def _read_csv(directory: Path, name: str, required: list[str] | None,
+              keep: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """Read an output table as text; ``keep``: only these columns (those present) are parsed."""
     path = directory / name
     if not path.is_file():
         raise InputError(f"{path}: not found — run `textmine run INPUT --out {directory}` first, "
                          f"or pass the folder a run wrote")
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+        columns = list(pd.read_csv(path, dtype=str, encoding="utf-8-sig", nrows=0).columns)
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
+                            usecols=None if keep is None else [c for c in columns if c in keep])
+    except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError, ValueError) as exc:
         raise InputError(f"{path}: cannot be read as a UTF-8 CSV ({exc})") from None
     if required:
-        missing = [c for c in required if c not in frame.columns]
+        missing = [c for c in required if c not in columns]
         if missing:
             raise ColumnError(f"{path}: column(s) {', '.join(missing)} not found; columns are "
-                              f"{', '.join(frame.columns)} — was it written by `textmine run`?")
+                              f"{', '.join(columns)} — was it written by `textmine run`?")
     frame.columns = [restore_text(c) for c in frame.columns]
     for column in frame.columns:  # only cells that start with an apostrophe can change (a vectorised test)
         quoted = frame[column].str.startswith("'").to_numpy(dtype=bool)
@@ -127,7 +135,7 @@ def load_results(directory: str | Path) -> Results:
         run = json.loads(run_path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"{run_path}: not valid JSON ({exc})") from None
-    comments = _read_csv(directory, "comments.csv", REQUIRED_COLUMNS["comments.csv"])
+    comments = _read_csv(directory, "comments.csv", REQUIRED_COLUMNS["comments.csv"], COMMENT_COLUMNS)
     summary = _numeric(_read_csv(directory, "office_summary.csv", REQUIRED_COLUMNS["office_summary.csv"]),
                        directory / "office_summary.csv", ["count", "opinions", "rank"], "int")
     summary = _numeric(summary, directory / "office_summary.csv", ["share"])
