@@ -177,7 +177,7 @@ def analyse(frame: pd.DataFrame, columns: dict[str, str | None], toolkit: Toolki
             if columns.get("evaluator"):
                 work["_evaluator"] = _objects(frame[columns["evaluator"]].fillna("").astype(str))
                 scope.append("_evaluator")
-            work["_raw"] = _objects(t.strip() for t in raw_text)
+            work["_raw"] = _objects(t.strip() for t in raw_text)  # exact duplicates: the text as written
             work["_key"] = _objects(p[2] for p in prepared)
             candidates = work[work["reason_code"].isna()]
             dups = find_duplicates(candidates, text="_raw", key="_key", by=scope, row_id="row_id")
@@ -185,7 +185,7 @@ def analyse(frame: pd.DataFrame, columns: dict[str, str | None], toolkit: Toolki
                 dups["reason"].isna(), dups["reason"])
             work.loc[dups.index, "duplicate_of"] = dups["duplicate_of"]
             work = work.drop(columns=["_raw", "_key", *scope[1:]])
-        del prepared
+        del prepared, raw_text
     with watch.stage("mask_classify"):  # waiting for the workers (all of the work with one process)
         tagged = tagged()
         work["text"] = _objects(masked for masked, _ in tagged)
