@@ -4,26 +4,27 @@
 
 What runs where:
 
-- **workers**, one task per partition: cleaning, masking (identity columns and the
-  redaction rules), theme classification and segmentation of each opinion — the work
-  that grows with the number of opinions and needs no other row;
+- **workers**, in tasks of ``partition_rows`` distinct texts: cleaning (with the keys
+  for duplicates and floods and the non-substantive check), masking, theme tagging, and
+  segmentation of the texts compared when typical opinions are picked — the work that
+  grows with the number of opinions and needs no other row;
 - **the driver** (this process): reading, de-duplication and flood detection (they
   compare rows across partitions), the office/theme counts and rectification items,
   the outputs and the report.
 
-The workers' results reach the job as lookups keyed by text (a masked text, its themes
-and evidence, its tokens); the job itself is :func:`textmine.pipeline.run`, unchanged.
-Any text a worker did not see is computed on the driver, so the outputs are the same,
-row for row, as with the local engine.
+The job is :func:`textmine.pipeline.run` itself, given a :class:`DaskMapper` instead of
+the local process pool (:mod:`textmine.parallel`): the same tasks, so the outputs are the
+same, row for row, as with the local engine.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pandas as pd
 
 from .errors import InputError, TextmineError
+from .parallel import SerialMapper, Task
 
 PARTITION_SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".xlsx", ".xlsm")
 
@@ -65,80 +66,35 @@ def combine_partitions(files: Sequence[Path], target: Path) -> Path:
     return target
 
 
-def prepare_partition(frame: pd.DataFrame, columns: dict[str, str | None], toolkit) -> dict:
-    """Clean, mask, classify and segment one partition (runs on a worker).
+class DaskMapper(SerialMapper):
+    """A mapper (see :mod:`textmine.parallel`) whose tasks run on a Dask cluster.
 
-    Returns lookups keyed by text: ``masked`` (cleaned text with the row's own identity
-    values replaced → masked text), ``evidence`` (masked text → theme evidence) and ``tokens`` (text prefix → tokens).
+    The toolkit is scattered to every worker once; each call is cut into tasks of at
+    most ``partition_rows`` texts, submitted at once and gathered when the results are
+    asked for. Counts what the workers did, for ``run.json``.
     """
-    from .aggregate import TYPICAL_PREFIX_CHARS
-    from .clean import clean_text
-    from .redact import IDENTITY_PLACEHOLDERS, replace_known
 
-    text_col = columns["text"]
-    identity = {role: frame[columns[role]].fillna("").astype(str).str.strip().to_numpy()
-                for role in IDENTITY_PLACEHOLDERS if columns.get(role)}
-    masked: dict[str, str] = {}
-    texts = []
-    for i, raw in enumerate(frame[text_col].fillna("").astype(str).to_numpy()):
-        known = {values[i]: IDENTITY_PLACEHOLDERS[role] for role, values in identity.items()}
-        key = replace_known(clean_text(raw), known)
-        if key not in masked:
-            masked[key] = toolkit.masker.mask(key)
-        texts.append(masked[key])
-    distinct = list(dict.fromkeys(texts))
-    evidence = dict(zip(distinct, toolkit.classifier.evidence(distinct))) if _has_evidence(toolkit.classifier) else {}
-    prefixes = list(dict.fromkeys(t[:TYPICAL_PREFIX_CHARS] for t in distinct))
-    tokens = {p: tuple(toolkit.segmenter.tokens(p)) for p in prefixes}
-    return {"masked": masked, "evidence": evidence, "tokens": tokens}
+    def __init__(self, client, toolkit, partition_rows: int = 50_000):
+        super().__init__(toolkit)
+        self.client = client
+        self.partition_rows = partition_rows
+        self.shared = client.scatter(toolkit, broadcast=True)
+        self.jobs = max(1, len(client.scheduler_info().get("workers", {})))
+        self.tasks = 0
+        self.texts = 0
+
+    def submit(self, task: Task, items: Sequence) -> Callable[[], list]:
+        items = list(items)
+        n = self.partition_rows
+        futures = [self.client.submit(_run_on_worker, task, items[i:i + n], self.shared, pure=False)
+                   for i in range(0, len(items), n)]
+        self.tasks += len(futures)
+        self.texts += len(items)
+        return lambda: [result for part in self.client.gather(futures) for result in part]
 
 
-def _has_evidence(classifier) -> bool:
-    return hasattr(classifier, "evidence") and not hasattr(classifier, "explain")
-
-
-class _PreparedMasker:
-    """A masker answering from the workers' results, computing what they did not see."""
-
-    def __init__(self, masker, masked: dict[str, str]):
-        self.masker, self.masked, self.hits = masker, masked, 0
-
-    def mask(self, text: str) -> str:
-        found = self.masked.get(text)
-        if found is None:
-            return self.masker.mask(text)
-        self.hits += 1
-        return found
-
-    def __getattr__(self, name):
-        return getattr(self.masker, name)
-
-
-class _PreparedClassifier:
-    """A theme classifier answering :meth:`evidence` from the workers' results."""
-
-    def __init__(self, classifier, evidence: dict[str, dict[str, list[str]]]):
-        self.classifier, self.known, self.hits = classifier, evidence, 0
-        self.classes_ = classifier.classes_
-
-    def evidence(self, X: Iterable[str]) -> list[dict[str, list[str]]]:
-        texts = ["" if t is None else str(t) for t in X]
-        missing = [t for t in dict.fromkeys(texts) if t not in self.known]
-        computed = dict(zip(missing, self.classifier.evidence(missing))) if missing else {}
-        out = []
-        for t in texts:
-            source = self.known.get(t)
-            if source is None:
-                source = computed[t]
-            else:
-                self.hits += 1
-            out.append({code: list(phrases) for code, phrases in source.items()})
-        return out
-
-    def predict(self, X):
-        from .classify import _indicator
-
-        return _indicator(self.evidence(X), self.classes_)
+def _run_on_worker(task: Task, items: list, toolkit) -> list:
+    return list(task(toolkit, items))
 
 
 def run_dask(input_path: str | Path, out_dir: str | Path, *, scheduler: str | None = None, n_workers: int = 2,
@@ -159,7 +115,7 @@ def run_dask(input_path: str | Path, out_dir: str | Path, *, scheduler: str | No
         Passed to :func:`textmine.pipeline.run` (columns, taxonomy, offices, …).
 
     Returns the :class:`~textmine.pipeline.Analysis`; ``info["engine"]`` records the
-    scheduler, workers, partitions and how many opinions the workers' results answered.
+    scheduler, workers, tasks and how many texts the workers processed.
     """
     import tempfile
 
@@ -169,7 +125,6 @@ def run_dask(input_path: str | Path, out_dir: str | Path, *, scheduler: str | No
         raise TextmineError("--engine dask needs Dask: pip install 'textmine[dask]'") from None
     from .export import write_json
     from .pipeline import Toolkit, _theme_model, run
-    from .read import read_table, resolve_columns
 
     if partition_rows < 1:
         raise TextmineError(f"partition_rows must be a positive integer, got {partition_rows!r}")
@@ -177,54 +132,24 @@ def run_dask(input_path: str | Path, out_dir: str | Path, *, scheduler: str | No
     with tempfile.TemporaryDirectory(prefix="textmine-dask-") as tmp:
         job_input = Path(input_path) if len(files) == 1 and files[0].suffix.lower() != ".parquet" \
             else combine_partitions(files, Path(tmp) / "opinions.csv")
-        table = read_table(job_input, encoding=run_options.get("encoding"), sheet=run_options.get("sheet"))
-        columns = resolve_columns(table, **(run_options.get("columns") or {}))
         model_dir = run_options.pop("model_dir", None)
         toolkit = toolkit or Toolkit.load(taxonomy=run_options.pop("taxonomy", None),
                                           offices=run_options.pop("offices", None),
                                           classifier=_theme_model(model_dir) if model_dir else None)
-        needed = [c for c in columns.values() if c]
-        frame = table.frame[list(dict.fromkeys(needed))]
         cluster = None
         if scheduler is None:
             cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
                                    dashboard_address=":0")  # any free port: never clash with a running cluster
         try:
             with Client(scheduler or cluster) as client:
-                shared = client.scatter(toolkit, broadcast=True)
-                parts = [frame.iloc[i:i + partition_rows] for i in range(0, len(frame), partition_rows)]
-                futures = [client.submit(prepare_partition, part, columns, shared, pure=False) for part in parts]
-                workers = len(client.scheduler_info().get("workers", {}))
-                masked, evidence, tokens = {}, {}, {}
-                for result in client.gather(futures):
-                    masked.update(result["masked"])
-                    evidence.update(result["evidence"])
-                    tokens.update(result["tokens"])
+                mapper = DaskMapper(client, toolkit, partition_rows)
+                analysis = run(job_input, out_dir, toolkit=toolkit, mapper=mapper, **run_options)
         finally:
             if cluster is not None:
                 cluster.close()
-        del frame, table
-        masker = _PreparedMasker(toolkit.masker, masked)
-        classifier = _PreparedClassifier(toolkit.classifier, evidence) if evidence else toolkit.classifier
-        segmenter = _prefilled(toolkit.segmenter, tokens)
-        prepared = Toolkit(taxonomy=toolkit.taxonomy, offices=toolkit.offices, masker=masker,
-                           filler=toolkit.filler, segmenter=segmenter, classifier=classifier)
-        analysis = run(job_input, out_dir, toolkit=prepared, jobs=1, **run_options)
     analysis.info["engine"] = {
-        "name": "dask", "scheduler": scheduler or f"LocalCluster({n_workers} workers)", "workers": workers,
-        "partitions": len(parts), "input_files": len(files),
-        "masked_on_workers": masker.hits,
-        "classified_on_workers": getattr(classifier, "hits", 0),
+        "name": "dask", "scheduler": scheduler or f"LocalCluster({n_workers} workers)", "workers": mapper.jobs,
+        "tasks": mapper.tasks, "texts_on_workers": mapper.texts, "input_files": len(files),
     }
     write_json(analysis.info, Path(out_dir) / "run.json")
     return analysis
-
-
-def _prefilled(segmenter, tokens: dict[str, tuple[str, ...]]):
-    import copy
-
-    clone = copy.copy(segmenter)
-    clone._token_cache = dict(tokens)
-    clone._cut_cache = {}
-    clone.cache_size = max(segmenter.cache_size, len(tokens) + 1) if segmenter.cache_size else 0
-    return clone

@@ -10,7 +10,7 @@ import hashlib
 import os
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -325,11 +325,13 @@ def run(input_path: str | Path, out_dir: str | Path, *, columns: dict[str, str |
         keep_floods: bool = False, flood_min: int = 5, min_evaluators: int = 3, max_offices: int = 1000,
         toolkit: Toolkit | None = None, progress: Callable[[str], None] | None = None,
         workspace: str | Path | None = None, round_id: int | None = None,
-        model_dir: str | Path | None = None, report: bool = True, jobs: int | None = None) -> Analysis:
+        model_dir: str | Path | None = None, report: bool = True, jobs: int | None = None,
+        mapper: SerialMapper | None = None) -> Analysis:
     """Read ``input_path``, analyse it and write every output into ``out_dir``.
 
     ``jobs`` worker processes share the per-text steps (default: every core; 1 = this
-    process only); see :mod:`textmine.parallel`.
+    process only); see :mod:`textmine.parallel`. A ``mapper`` given instead runs them
+    elsewhere (e.g. :class:`textmine.dask_engine.DaskMapper`).
 
     ``model_dir`` replaces the shipped theme classifier by a model made with ``textmine train``.
 
@@ -354,7 +356,7 @@ def run(input_path: str | Path, out_dir: str | Path, *, columns: dict[str, str |
                                           classifier=_theme_model(model_dir) if model_dir else None)
     check_office_count(table, mapping.get("office"), toolkit.offices, max_offices)
     say(f"analysing {len(table.frame):,} rows")
-    with make_mapper(toolkit, jobs) as mapper:
+    with (nullcontext(mapper) if mapper is not None else make_mapper(toolkit, jobs)) as mapper:
         analysis = analyse(table.frame, mapping, toolkit, keep_duplicates=keep_duplicates,
                            n_examples=n_examples, keep_floods=keep_floods, flood_min=flood_min,
                            min_evaluators=min_evaluators, stopwatch=watch, mapper=mapper)
