@@ -544,7 +544,10 @@ class _StringChunks:
     """Make string arrays of the dtype ``astype(str)`` gives, from tuples of Python strings.
 
     Under pandas 3 that dtype is Arrow-backed: cells go straight into pyarrow arrays (4x faster
-    than ``pd.array``) and the chunks of a column become one chunked array without a copy.
+    than ``pd.array``) and the chunks of a column become one chunked array without a copy
+    (20 chunks for a million rows). Joining them into one array measured ~150 MB more at the
+    peak, for little: ``to_numpy``/``tolist``, which the job applies first, take the same time
+    (a boolean filter is slower on chunks: 0.3 s instead of 0.06 s for a million rows).
     """
 
     def __init__(self):
