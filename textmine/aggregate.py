@@ -162,7 +162,7 @@ def rectification_items(comments: pd.DataFrame, summary: pd.DataFrame, taxonomy:
 
 
 TYPICAL_PREFIX_CHARS = 5000  # characters of each text compared when picking typical opinions
-TYPICAL_CANDIDATES = 1000  # texts of a group compared when picking its typical opinions
+TYPICAL_CANDIDATES = 300  # texts of a group compared when picking its typical opinions
 
 
 def _given_tokens(tokens: list[str]) -> list[str]:

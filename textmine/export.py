@@ -47,6 +47,8 @@ def neutralise_formula(value: object) -> object:
 
 def _neutralise_column(values: pd.Series) -> pd.Series:
     """:func:`neutralise_formula` of every cell; string columns are checked in one vectorised pass."""
+    if values.dtype == object and pd.api.types.infer_dtype(values, skipna=True) == "string":
+        values = values.astype("str")  # only strings (and missing values): check them in one pass
     if isinstance(values.dtype, pd.StringDtype):
         flagged = values.str.startswith(FORMULA_PREFIXES).fillna(False).astype(bool)
         return values.where(~flagged, "'" + values) if flagged.any() else values

@@ -116,11 +116,15 @@ def find_floods(frame: pd.DataFrame, *, office: str, key: str, row_id: str,
             times, width = times.dt.normalize(), pd.Timedelta(days=1)
         sub = frame[usable & times.notna()]
         sub = _in_large_groups(sub, [sub[office], sub[key]], min_copies)
-        for _, members in sub.groupby([sub[office], sub[key]], sort=False).groups.items():
-            ordered = times[members].sort_values(kind="stable")
-            stamps = ordered.to_numpy()
-            limit = width.to_timedelta64()
-            labels = list(ordered.index)
+        # every group's rows by time (ties in row order), groups in order of first appearance
+        codes = sub.groupby([sub[office], sub[key]], sort=False).ngroup().to_numpy()
+        all_stamps = times[sub.index].to_numpy()
+        order = np.lexsort((all_stamps, codes))
+        bounds = np.flatnonzero(np.diff(codes[order])) + 1
+        limit = width.to_timedelta64()
+        for rows in np.split(order, bounds) if len(order) else []:
+            stamps = all_stamps[rows]
+            labels = list(sub.index[rows])
             flagged: set = set()
             end = 0
             for start in range(len(stamps)):
