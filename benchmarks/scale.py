@@ -45,6 +45,17 @@ def _cpu(who=resource.RUSAGE_SELF) -> float:
     return r.ru_utime + r.ru_stime
 
 
+def _peak_rss_mb() -> float:
+    """This process's peak RSS: VmHWM (ru_maxrss would carry the parent's over exec)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:  # pragma: no cover - not Linux
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def child_run(csv: str, out_dir: str, result_path: str, profile: str | None, jobs: int | None) -> None:
     """Run the pipeline once (in this fresh process) and write timings and peak RSS.
 
@@ -66,7 +77,7 @@ def child_run(csv: str, out_dir: str, result_path: str, profile: str | None, job
         "wall_s": time.perf_counter() - wall,
         "cpu_s": _cpu() - cpu + _cpu(resource.RUSAGE_CHILDREN),
         "stages_s": analysis.info["timings_s"],
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": _peak_rss_mb(),
         "worker_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
         "accepted": analysis.info["counts"]["accepted"],
     }
