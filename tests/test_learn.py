@@ -9,8 +9,8 @@ from sklearn.exceptions import NotFittedError
 
 from textmine.cli import main
 from textmine.errors import TextmineError
-from textmine.learn import LearnedThemeClassifier, NgramVectorizer, RouteClassifier
-from textmine.modelstore import ModelError, load_model, read_metadata, save_model
+from textmine.learn import LearnedThemeClassifier, NgramVectorizer, OfficeAliasNormaliser, RouteClassifier
+from textmine.modelstore import ModelError, load_model, load_pickled, read_metadata, save_model, write_model
 from textmine.resources import corpus_path
 
 
@@ -90,6 +90,77 @@ def test_route_classifier_and_confidence(labelled_sample):
     assert "unsure" not in set(routes)
     with pytest.raises(ValueError, match="two different labels"):
         RouteClassifier().fit(["a", "b"], ["x", "x"])
+
+
+def test_office_aliases_become_one_canonical_name():
+    normalise = OfficeAliasNormaliser()
+    assert normalise("区城管局的人乱收费") == "区市城市管理局的人乱收费"
+    assert normalise("城管来了") == "市城市管理局来了"                     # two aliases, one name
+    assert normalise("社保中心排队") == "市人力资源和社会保障局排队"
+    assert normalise("打12345热线") == "打市12345政务服务便民热线"        # the longest alias wins
+    assert normalise("号码123456") == "号码123456"                      # ASCII alias inside a number: no
+    assert normalise.mentions("派出所和公安局") == ["市公安局", "市公安局"]
+    vec = NgramVectorizer(min_df=1, offices=True).fit(["城管局很好", "城管执法局很好", "派出所太慢"])
+    rows = vec.transform(["城管局很好", "城管执法局很好", "派出所太慢"]).toarray()
+    assert np.array_equal(rows[0], rows[1]) and not np.array_equal(rows[0], rows[2])
+    assert "word:市城市管理局" in set(vec.feature_names())           # a canonical name stays one word
+    plain = NgramVectorizer(min_df=1).fit(["城管局很好", "城管执法局很好"])
+    rows = plain.transform(["城管局很好", "城管执法局很好"]).toarray()
+    assert not np.array_equal(rows[0], rows[1])
+
+
+def test_office_table_can_be_the_users(tmp_path):
+    table = tmp_path / "offices.csv"
+    table.write_text("office,category,aliases\n区水务局,综合管理部门,水务所;排水办\n", encoding="utf-8")
+    normalise = OfficeAliasNormaliser(table)
+    assert normalise("排水办和水务所") == "区水务局和区水务局" and normalise("城管") == "城管"
+    vec = NgramVectorizer(min_df=1, offices=str(table)).fit(["排水办", "水务所"])
+    assert np.array_equal(*vec.transform(["排水办", "水务所"]).toarray())
+
+
+def test_route_classifier_generalises_across_office_aliases():
+    fillers = ["办事太慢", "工作人员态度不好", "来回跑了好几趟", "电话一直打不通", "材料要求不清楚", "排队排了半天"]
+    train = [f"{alias}{f}" for f in fillers for alias in ("派出所", "劳动局")]
+    labels = ["公安" if t.startswith("派出所") else "人社" for t in train]
+    test = ["公安局办事太慢", "人社局办事太慢", "去公安局排队", "去人社局排队"]
+    model = RouteClassifier(min_df=1).fit(train, labels)
+    assert list(model.predict(test)) == ["公安", "人社", "公安", "人社"]
+
+
+def test_route_model_round_trip_predicts_identically(tmp_path, labelled_sample):
+    train, test = labelled_sample.iloc[:600], labelled_sample["意见建议"].tolist()[600:]
+    model = RouteClassifier().fit(train["意见建议"].tolist(), train["category"].tolist())
+    save_model(model, tmp_path / "r", task="route", training={"rows_used": 600})
+    loaded, metadata = load_model(tmp_path / "r")
+    assert np.array_equal(loaded.predict(test), model.predict(test))
+    assert np.array_equal(loaded.decision_function(test), model.decision_function(test))
+    assert np.array_equal(loaded.predict_proba(test), model.predict_proba(test))
+    assert loaded.temperature_ == model.temperature_ and metadata["params"]["offices"] is True
+    assert metadata["task"] == "route" and metadata["labels"] == sorted(set(train["category"]))
+
+
+def test_one_metadata_checker_serves_every_kind_of_model(tmp_path):
+    directory = write_model({"a": 1}, tmp_path / "t", {"task": "topics", "kind": "textmine.topics.TopicModel"},
+                            check=("gensim",), record=("numpy",))
+    meta = read_metadata(directory, tasks=("topics",), what="topic model")
+    assert meta["checked_versions"] == ["scikit-learn", "gensim"] and meta["versions"]["numpy"]
+    assert load_pickled(directory) == {"a": 1}
+    with pytest.raises(ModelError, match="a 'topics' model, not a textmine model"):
+        load_model(directory)                       # `classify --model` given a topic model
+    path = directory / "metadata.json"
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    raw["versions"]["gensim"] = "3.8.3"
+    path.write_text(json.dumps(raw), encoding="utf-8")
+    with pytest.raises(ModelError, match="trained with gensim 3.8.3.*refit"):
+        read_metadata(directory, tasks=("topics",), remedy="refit it")
+    del raw["task"], raw["checked_versions"]        # written before metadata named its task
+    raw["versions"] = {"scikit-learn": __import__("sklearn").__version__}
+    path.write_text(json.dumps(raw), encoding="utf-8")
+    assert read_metadata(directory, tasks=("topics",))["task"] == "topics"
+    with pytest.raises(ModelError, match="not a saved topic model \\(no metadata.json\\)"):
+        read_metadata(tmp_path, tasks=("topics",), what="topic model")
+    with pytest.raises(ValueError, match="name its task"):
+        write_model({}, tmp_path / "x", {})
 
 
 def test_save_load_round_trip_gives_identical_predictions(tmp_path, theme_model, labelled_sample):

@@ -1,7 +1,8 @@
 """Learned classifiers on char + word n-grams: multi-label themes and single-label routing.
 
 - :class:`NgramVectorizer` — TF-IDF of character n-grams of the text concatenated with
-  TF-IDF of word n-grams from a :class:`~textmine.segment.Segmenter`.
+  TF-IDF of word n-grams from a :class:`~textmine.segment.Segmenter`; optionally after
+  :class:`OfficeAliasNormaliser` has rewritten office aliases to their canonical names.
 - :class:`LearnedThemeClassifier` — one logistic regression per theme, thresholds tuned
   by internal cross-validation, optionally united with the lexicon; keeps evidence
   (lexicon phrases and the n-grams that weighed most) and a confidence per theme.
@@ -10,7 +11,9 @@
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 import numpy as np
 from scipy import sparse
@@ -31,6 +34,41 @@ def _check_ngrams(name: str, value) -> tuple[int, int]:
     return low, high
 
 
+class OfficeAliasNormaliser:
+    """Rewrite every office alias mentioned in a text to its canonical office name.
+
+    ``城管``, ``城管局`` and ``市城管执法局`` all become ``市城市管理局`` (aliases from the office
+    table, ``corpora/offices.csv``), so that n-gram features of every spelling are shared.
+    The longest alias wins where several start at the same place; aliases of one character
+    are ignored, and purely ASCII aliases (``12345``) must not touch other letters or digits.
+
+    Parameters
+    ----------
+    offices : OfficeDirectory, path or None
+        The office table; ``None`` uses the shipped ``corpora/offices.csv``.
+    """
+
+    def __init__(self, offices=None):
+        from .offices import OfficeDirectory
+
+        directory = offices if isinstance(offices, OfficeDirectory) else OfficeDirectory.from_file(offices)
+        self.canonical = {alias: office for alias, office in directory.aliases.items() if len(alias) > 1}
+        self.offices = directory.offices
+        names = sorted(self.canonical, key=lambda a: (-len(a), a))
+        self.pattern = re.compile("|".join(
+            rf"(?<![0-9A-Za-z]){re.escape(a)}(?![0-9A-Za-z])" if a.isascii() else re.escape(a) for a in names)
+        ) if names else None
+
+    def __call__(self, text: str) -> str:
+        if self.pattern is None:
+            return text
+        return self.pattern.sub(lambda m: self.canonical[m.group(0)], text)
+
+    def mentions(self, text: str) -> list[str]:
+        """Canonical offices mentioned in ``text``, in order of appearance (repeats kept)."""
+        return [self.canonical[m.group(0)] for m in self.pattern.finditer(text)] if self.pattern else []
+
+
 class NgramVectorizer(BaseEstimator, TransformerMixin):
     """TF-IDF of character n-grams plus TF-IDF of segmented word n-grams.
 
@@ -43,16 +81,22 @@ class NgramVectorizer(BaseEstimator, TransformerMixin):
     max_features : int or None
         Keep only the most frequent n-grams of each block (bounds model size).
     segmenter : Segmenter or None
-        Word segmenter; ``None`` builds the project default when fitting.
+        Word segmenter; ``None`` builds the project default when fitting (with the office
+        names as extra words when ``offices`` is set, so a canonical name stays one word).
+    offices : bool, path or None
+        Rewrite office aliases to canonical office names (:class:`OfficeAliasNormaliser`)
+        before both blocks: ``True`` with the shipped office table, a path with that table;
+        ``None``/``False`` leaves the text as it is.
     """
 
     def __init__(self, *, char_ngrams=(1, 2), word_ngrams=(1, 2), min_df: int = 2,
-                 max_features: int | None = 200_000, segmenter=None):
+                 max_features: int | None = 200_000, segmenter=None, offices=None):
         self.char_ngrams = char_ngrams
         self.word_ngrams = word_ngrams
         self.min_df = min_df
         self.max_features = max_features
         self.segmenter = segmenter
+        self.offices = offices
 
     def fit(self, X: Sequence[str], y=None) -> "NgramVectorizer":
         self._fit_transform(list(X), fit=True)
@@ -73,6 +117,9 @@ class NgramVectorizer(BaseEstimator, TransformerMixin):
                 raise ValueError("char_ngrams and word_ngrams cannot both be None")
             if not isinstance(self.min_df, int) or self.min_df < 1:
                 raise ValueError(f"min_df must be a positive integer, got {self.min_df!r}")
+            self.normaliser_ = None
+            if self.offices is not None and self.offices is not False:
+                self.normaliser_ = OfficeAliasNormaliser(None if self.offices is True else Path(self.offices))
             self.blocks_ = []
             if self.char_ngrams is not None:
                 self.blocks_.append(("char", TfidfVectorizer(
@@ -82,13 +129,15 @@ class NgramVectorizer(BaseEstimator, TransformerMixin):
                 if self.segmenter is None:
                     from .segment import Segmenter
 
-                    self.segmenter_ = Segmenter()
+                    self.segmenter_ = Segmenter(extra_words=self.normaliser_.offices if self.normaliser_ else ())
                 else:
                     self.segmenter_ = self.segmenter
                 self.blocks_.append(("word", TfidfVectorizer(
                     tokenizer=str.split, token_pattern=None, lowercase=False,
                     ngram_range=_check_ngrams("word_ngrams", self.word_ngrams),
                     min_df=self.min_df, max_features=self.max_features, sublinear_tf=True)))
+        if getattr(self, "normaliser_", None) is not None:
+            texts = [self.normaliser_(t) for t in texts]
         matrices = []
         for kind, vectorizer in self.blocks_:
             source = texts if kind == "char" else [" ".join(self.segmenter_.tokens(t)) for t in texts]
@@ -265,18 +314,29 @@ class LearnedThemeClassifier(BaseEstimator):
 class RouteClassifier(BaseEstimator, ClassifierMixin):
     """Single-label classifier routing a message to its responsible domain or office.
 
-    A linear SVM on :class:`NgramVectorizer` features with balanced class weights.
-    ``predict_proba`` is a softmax of the SVM decision values whose temperature is fitted
-    (minimum log-loss) on the decisions for a stratified 30 % hold-out, so confidences are calibrated.
+    A linear SVM on :class:`NgramVectorizer` features with balanced class weights; office
+    aliases mentioned in the text are rewritten to canonical office names first (``offices``,
+    see :class:`OfficeAliasNormaliser`). ``predict_proba`` is a softmax of the SVM decision
+    values whose temperature is fitted (minimum log-loss) on the decisions for a stratified
+    30 % hold-out, so confidences are calibrated.
+
+    Parameters
+    ----------
+    C : float
+        Inverse regularisation of the SVM.
+    char_ngrams, word_ngrams, min_df, max_features, offices : see :class:`NgramVectorizer`.
+    random_state : int
+        Seed of the temperature's hold-out split.
     """
 
     def __init__(self, *, C: float = 1.0, char_ngrams=(1, 2), word_ngrams=(1, 2), min_df: int = 2,
-                 max_features: int | None = 200_000, random_state: int = 0):
+                 max_features: int | None = 200_000, offices=True, random_state: int = 0):
         self.C = C
         self.char_ngrams = char_ngrams
         self.word_ngrams = word_ngrams
         self.min_df = min_df
         self.max_features = max_features
+        self.offices = offices
         self.random_state = random_state
 
     def fit(self, X: Sequence[str], y: Sequence[str]) -> "RouteClassifier":
@@ -289,7 +349,8 @@ class RouteClassifier(BaseEstimator, ClassifierMixin):
         if len(set(y)) < 2:
             raise ValueError("routing needs at least two different labels")
         self.vectorizer_ = NgramVectorizer(char_ngrams=self.char_ngrams, word_ngrams=self.word_ngrams,
-                                           min_df=self.min_df, max_features=self.max_features)
+                                           min_df=self.min_df, max_features=self.max_features,
+                                           offices=self.offices)
         V = self.vectorizer_.fit_transform([str(t) for t in X])
         self.svm_ = LinearSVC(C=self.C, class_weight="balanced").fit(V, y)
         self.classes_ = self.svm_.classes_

@@ -21,11 +21,9 @@ promote its terms into their own taxonomy file.
 from __future__ import annotations
 
 import hashlib
-import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
@@ -34,7 +32,8 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from .datafiles import read_word_list
-from .errors import InputError, TextmineError
+from .errors import InputError
+from .modelstore import ModelError, load_pickled, read_metadata, write_model
 from .resources import corpus_path, library_versions
 
 METHODS = ("nmf", "lda", "gensim-lda")
@@ -42,16 +41,11 @@ COHERENCE_MEASURES = ("c_npmi", "c_v")
 BREAKDOWNS = ("office", "month")
 NEW_THEME = "new"
 NO_TOPIC = -1
-MODEL_FORMAT = 1
 DEFAULT_K_RANGE = (5, 10, 15, 20, 25, 30)
 
 TOPIC_COLUMNS = ["topic", "label", "terms", "size", "share", "coherence", "theme", "theme_name",
                  "theme_score", "theme_terms"]
 CURVE_COLUMNS = ["k", "coherence", "diversity", "chosen"]
-
-
-class ModelError(TextmineError):
-    """A saved topic model folder is missing, incomplete or from an incompatible version."""
 
 
 def _identity(tokens):
@@ -412,67 +406,40 @@ def save_topic_model(model: TopicModel, directory: str | Path, *, training_sha25
                      extra: dict | None = None) -> Path:
     """Save a fitted model as ``model.joblib`` plus ``metadata.json`` in ``directory``.
 
-    The metadata records the textmine and library versions, the parameters, the topics'
-    top terms and a hash of the training texts. Load only models you saved yourself:
-    a joblib file can run code when loaded.
+    The metadata (written by :func:`textmine.modelstore.write_model`) records the textmine and
+    library versions, the parameters, the topics' top terms and a hash of the training texts.
+    Load only models you saved yourself: a joblib file can run code when loaded.
     """
-    import joblib
-
-    from . import __version__
-    from .export import atomic_path, write_json
-
     check_is_fitted(model, "components_")
-    directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    with atomic_path(directory / "model.joblib") as tmp:
-        joblib.dump(model, tmp)
     params = {k: v for k, v in model.get_params().items() if k != "segmenter"}
     params["extra_stopwords"] = None if params["extra_stopwords"] is None else str(params["extra_stopwords"])
     metadata = {
-        "format": MODEL_FORMAT,
+        "task": "topics",
         "kind": "textmine.topics.TopicModel",
-        "textmine_version": __version__,
-        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "params": params,
         "n_topics": int(model.n_topics),
         "vocabulary_size": int(len(model.vocabulary_)),
         "training": {"documents": int(model.n_documents_), "sha256": training_sha256},
         "topics": [{"topic": i, "terms": terms, "size": int(size)}
                    for i, (terms, size) in enumerate(zip(model.top_terms_, model.topic_sizes_))],
-        "versions": _versions(),
         **(extra or {}),
     }
-    write_json(metadata, directory / "metadata.json")
-    return directory
+    return write_model(model, directory, metadata, check=("gensim",) if model.method == "gensim-lda" else (),
+                       record=("jieba", "numpy", "pandas"))
 
 
 def load_topic_model(directory: str | Path, *, segmenter=None) -> TopicModel:
-    """Load a model saved by :func:`save_topic_model`; ``segmenter`` replaces the saved one."""
-    import joblib
+    """Load a model saved by :func:`save_topic_model`; ``segmenter`` replaces the saved one.
 
+    :func:`textmine.modelstore.read_metadata` refuses other formats and other scikit-learn
+    (or, for ``gensim-lda``, gensim) versions with a :class:`ModelError` naming the folder.
+    """
     directory = Path(directory)
-    meta_path, model_path = directory / "metadata.json", directory / "model.joblib"
-    if not meta_path.exists() or not model_path.exists():
-        raise ModelError(f"{directory}: not a saved topic model (needs metadata.json and model.joblib)")
-    try:
-        metadata = json.loads(meta_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ModelError(f"{meta_path}: unreadable metadata ({exc})") from None
-    if metadata.get("format") != MODEL_FORMAT or metadata.get("kind") != "textmine.topics.TopicModel":
-        raise ModelError(f"{meta_path}: unsupported model format {metadata.get('format')!r} "
-                         f"({metadata.get('kind')!r}); refit the model with this textmine version")
-    saved = metadata.get("versions", {})
-    current = _versions()
-    for package in ("scikit-learn", "gensim"):
-        if saved.get(package) and saved.get(package) != current.get(package):
-            raise ModelError(f"{meta_path}: saved with {package} {saved[package]}, this machine has "
-                             f"{current.get(package)}; refit the model (or install that version)")
-    try:
-        model = joblib.load(model_path)
-    except Exception as exc:  # a truncated or foreign pickle: tell the user which file
-        raise ModelError(f"{model_path}: cannot load the model ({type(exc).__name__}: {exc})") from None
+    read_metadata(directory, tasks=("topics",), what="topic model",
+                  remedy="refit it with textmine topics --model (or install the versions it was made with)")
+    model = load_pickled(directory)
     if not isinstance(model, TopicModel):
-        raise ModelError(f"{model_path}: holds a {type(model).__name__}, not a TopicModel")
+        raise ModelError(f"{directory / 'model.joblib'}: holds a {type(model).__name__}, not a TopicModel")
     if segmenter is not None:
         model.segmenter = segmenter
     return model
