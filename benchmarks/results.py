@@ -15,6 +15,18 @@ def machine() -> str:
     return f"{platform.node() or 'unknown host'}, {os.cpu_count()} CPUs, Python {platform.python_version()}, {platform.platform()}"
 
 
+def peak_rss_mb() -> float:
+    """This process's peak RSS in MB: VmHWM of /proc/self/status (``ru_maxrss`` would carry
+    the parent's high-water mark over exec), else ``ru_maxrss``."""
+    try:
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
+    except (OSError, StopIteration):
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def write_section(title: str, body: str, script: str | None = None) -> None:
     """Replace (or append) the section ``## title`` of RESULTS.md with ``body``."""
     stamp = f"_Measured {dt.date.today().isoformat()} on {machine()}._"

@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.results import write_section  # noqa: E402
+from benchmarks.results import peak_rss_mb, write_section  # noqa: E402
 
 TITLE = "Scale: stages, memory and segmentation"
 
@@ -43,17 +43,6 @@ TITLE = "Scale: stages, memory and segmentation"
 def _cpu(who=resource.RUSAGE_SELF) -> float:
     r = resource.getrusage(who)
     return r.ru_utime + r.ru_stime
-
-
-def _peak_rss_mb() -> float:
-    """This process's peak RSS: VmHWM (ru_maxrss would carry the parent's over exec)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:  # pragma: no cover - not Linux
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def child_run(csv: str, out_dir: str, result_path: str, profile: str | None, jobs: int | None) -> None:
@@ -77,7 +66,7 @@ def child_run(csv: str, out_dir: str, result_path: str, profile: str | None, job
         "wall_s": time.perf_counter() - wall,
         "cpu_s": _cpu() - cpu + _cpu(resource.RUSAGE_CHILDREN),
         "stages_s": analysis.info["timings_s"],
-        "peak_rss_mb": _peak_rss_mb(),
+        "peak_rss_mb": peak_rss_mb(),
         "worker_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
         "accepted": analysis.info["counts"]["accepted"],
     }

@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.results import write_section  # noqa: E402
+from benchmarks.results import peak_rss_mb, write_section  # noqa: E402
 
 TITLE = "Topic models at scale"
 
@@ -60,7 +60,7 @@ def child(texts_path: str, sample: int, k: int, seed: int, out: str) -> None:
     assign = (time.perf_counter() - wall, _cpu() - cpu)
     Path(out).write_text(json.dumps({
         "sample": len(chosen), "fit": fit, "assign": assign,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
         "topics": [model._top(row) for row in model.components_], "dominant": dominant,
     }, ensure_ascii=False), encoding="utf-8")
 
