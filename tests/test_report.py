@@ -307,6 +307,7 @@ def test_formula_apostrophes_are_undone_when_the_files_are_read(copy_of_demo):
 
 def test_a_second_process_draws_the_same_charts_and_its_failure_is_covered(copy_of_demo, monkeypatch):
     import sys
+    import time
 
     from textmine import report
 
@@ -322,15 +323,35 @@ def test_a_second_process_draws_the_same_charts_and_its_failure_is_covered(copy_
     def files():
         return {p.name: p.read_bytes() for p in (copy_of_demo / "charts").iterdir()}
 
+    def rebuild(**kwargs):
+        for name in (copy_of_demo / "charts").iterdir():
+            name.unlink()
+        return build_report(copy_of_demo, **kwargs).read_bytes()
+
     html = build_report(copy_of_demo, jobs=1).read_bytes()
     assert started == []
     serial = files()
-    for name in list(serial):
-        (copy_of_demo / "charts" / name).unlink()
-    assert build_report(copy_of_demo, jobs=2).read_bytes() == html
-    assert started == ["office_theme_heatmap"] and files() == serial
-    for name in list(serial):
-        (copy_of_demo / "charts" / name).unlink()
+    assert rebuild(jobs=2) == html
+    assert started == ["office_theme_heatmap"] and files() == serial  # 43 offices: worth a process
+
+    # the failure paths, on three offices (fast to draw)
+    keep = sorted(read(copy_of_demo / "comments.csv")["office"].unique())[:3]
+    for name in ("comments.csv", "office_summary.csv", "rectification_items.csv"):
+        table = read(copy_of_demo / name)
+        write(table[table["office"].isin(keep)], copy_of_demo / name)
+    html = rebuild(jobs=1)
+    serial = files()
+    assert rebuild(jobs=2) == html and started == ["office_theme_heatmap"]  # too few labels for a process
+    monkeypatch.setattr(report, "FORK_MIN_LABELS", 1)
     monkeypatch.setattr(report, "_save_chart", lambda *args: sys.exit(3))  # the forked process fails
-    assert build_report(copy_of_demo, jobs=2).read_bytes() == html  # this process drew it instead
-    assert files() == serial
+    assert rebuild(jobs=2) == html  # this process drew it instead
+    assert files() == serial and started[-1] == "office_theme_heatmap" and len(started) == 2
+
+    def stuck(draw, directory, name):
+        (directory / f".{name}.png.x.tmp").write_bytes(b"half")
+        time.sleep(600)
+
+    monkeypatch.setattr(report, "_save_chart", stuck)
+    monkeypatch.setattr(report, "CHILD_TIMEOUT_S", 1)
+    assert rebuild(jobs=2) == html  # killed after 1 s, drawn here
+    assert files() == serial and len(started) == 3  # no partial file left
