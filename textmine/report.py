@@ -220,10 +220,10 @@ def draw_charts(results: Results, *, progress: Progress = _no_progress, font=Non
                 jobs: int | None = None) -> dict[str, dict[str, Path]]:
     """Draw the report's charts into ``DIR/charts/`` as PNG and SVG; return their paths by chart.
 
-    With ``jobs`` ≥ 2 (default: 2 when this process may use two cores and can fork), the
-    costliest chart (the heat map: a label per office and theme), when it has at least
-    :data:`FORK_MIN_LABELS` labels, is drawn by a forked process while this one draws the
-    others; the files are the same either way. ``jobs=1`` draws all of them here.
+    With ``jobs`` ≥ 2 where processes can be forked, the costliest chart (the heat map: a
+    label per office and theme), when it has at least :data:`FORK_MIN_LABELS` labels, is
+    drawn by a forked process while this one draws the others; the files are the same either
+    way. By default (None or 1) all are drawn here.
     """
     from . import charts
 
@@ -283,22 +283,15 @@ def _save_chart(draw: Callable, directory: Path, name: str) -> None:
 
 
 def _can_fork(jobs: int | None) -> bool:
-    """Whether to draw in a second process: forking exists and is safe here (not macOS), and
-    ``jobs`` allows it (None: when this process may use two cores)."""
+    """Whether to draw in a second process: asked for (``jobs`` ≥ 2; None, the default, means
+    no: on the shared 2-core machine it measured no faster, benchmarks/report.py) and forking
+    exists and is safe here (not macOS)."""
     import multiprocessing
-    import os
     import sys
 
-    if jobs is not None and jobs < 2:
+    if jobs is None or jobs < 2:
         return False
-    if sys.platform == "darwin" or "fork" not in multiprocessing.get_all_start_methods():
-        return False
-    if jobs is None:
-        try:
-            return len(os.sched_getaffinity(0)) >= 2
-        except AttributeError:  # pragma: no cover - not Linux
-            return (os.cpu_count() or 1) >= 2
-    return True
+    return sys.platform != "darwin" and "fork" in multiprocessing.get_all_start_methods()
 
 
 def _start_process(target: Callable, *args):
@@ -504,7 +497,7 @@ def build_report(directory: str | Path, *, output: str | Path | None = None, emb
     progress : callable, optional
         A tqdm-like wrapper ``progress(iterable, desc=..., total=...)`` for progress bars.
     jobs : int, optional
-        Processes drawing the charts (see :func:`draw_charts`; default: two where possible).
+        Processes drawing the charts (see :func:`draw_charts`; default: this one only).
     """
     from .fonts import cjk_font
 
