@@ -93,3 +93,18 @@ def test_process_submit_returns_the_same_results_as_map():
         values = [f"v{i % 50}" for i in range(300)]
         pending = submit_distinct(_upper, values, mapper)
         assert pending() == [v.upper() for v in values] == mapper.map(_upper, values)
+
+
+@needs_fork
+def test_run_on_workers_started_before_reading_writes_the_same_files(tmp_path, toolkit, monkeypatch):
+    import textmine.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "EAGER_WORKERS_BYTES", 0)  # start the workers before reading
+    outputs = ("comments.csv", "rejects.csv", "office_summary.csv", "rectification_items.csv", "rectification.md")
+    run(sample_path(), tmp_path / "one", toolkit=toolkit, jobs=1, report=False)
+    with ProcessMapper(toolkit, 2, min_items=1) as mapper:
+        run(sample_path(), tmp_path / "two", toolkit=toolkit, mapper=mapper, report=False)
+        workers = mapper._pool._pool
+        assert len(workers) == 2 and all(w.is_alive() for w in workers)
+    for name in outputs:
+        assert (tmp_path / "two" / name).read_bytes() == (tmp_path / "one" / name).read_bytes(), name

@@ -14,6 +14,7 @@ one process: the results are the same either way.
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sys
@@ -43,6 +44,9 @@ class SerialMapper:
         Here the work is done when the results are asked for."""
         items = list(items)
         return lambda: list(task(self.toolkit, items))
+
+    def start(self) -> None:
+        pass
 
     def close(self) -> None:
         pass
@@ -85,11 +89,23 @@ class ProcessMapper(SerialMapper):
         # a few chunks per worker: an even share each, with slack for uneven texts
         size = -(-len(items) // (self.jobs * 4))
         chunks = [(task, items[i:i + size]) for i in range(0, len(items), size)]
-        if self._pool is None:
-            context = multiprocessing.get_context("fork")
-            self._pool = context.Pool(self.jobs, initializer=_init_worker, initargs=(self.toolkit,))
+        self.start()
         pending = self._pool.map_async(_run_task, chunks)
         return lambda: [result for part in pending.get() for result in part]
+
+    def start(self) -> None:
+        """Fork the workers now (else at the first call that needs them). Forking before a
+        large input is read keeps the workers small."""
+        if self._pool is not None:
+            return
+        # objects alive now are never collected in the workers, so their garbage collector
+        # does not touch (and copy) the pages they share with this process
+        gc.freeze()
+        try:
+            context = multiprocessing.get_context("fork")
+            self._pool = context.Pool(self.jobs, initializer=_init_worker, initargs=(self.toolkit,))
+        finally:
+            gc.unfreeze()
 
     def close(self) -> None:
         if self._pool is not None:

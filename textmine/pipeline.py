@@ -339,16 +339,18 @@ def run(input_path: str | Path, out_dir: str | Path, *, columns: dict[str, str |
         store = Workspace.open(workspace)
     watch = _Stopwatch()
     say = progress or (lambda message: None)
-    say("reading input")
-    with watch.stage("read"):
-        table = read_table(input_path, encoding=encoding, sheet=sheet)
-        mapping = resolve_columns(table, **(columns or {}))
     with watch.stage("load"):
         toolkit = toolkit or Toolkit.load(taxonomy=taxonomy, offices=offices,
                                           classifier=_theme_model(model_dir) if model_dir else None)
-    check_office_count(table, mapping.get("office"), toolkit.offices, max_offices)
-    say(f"analysing {len(table.frame):,} rows")
     with (nullcontext(mapper) if mapper is not None else make_mapper(toolkit, jobs)) as mapper:
+        if _file_size(input_path) >= EAGER_WORKERS_BYTES:
+            mapper.start()  # before the input is read: the forked workers stay small
+        say("reading input")
+        with watch.stage("read"):
+            table = read_table(input_path, encoding=encoding, sheet=sheet)
+            mapping = resolve_columns(table, **(columns or {}))
+        check_office_count(table, mapping.get("office"), toolkit.offices, max_offices)
+        say(f"analysing {len(table.frame):,} rows")
         analysis = analyse(table.frame, mapping, toolkit, keep_duplicates=keep_duplicates,
                            n_examples=n_examples, keep_floods=keep_floods, flood_min=flood_min,
                            min_evaluators=min_evaluators, stopwatch=watch, mapper=mapper)
@@ -471,6 +473,16 @@ def demo(out_dir: str | Path, **kwargs) -> Analysis:
     analysis.info["timings_s"]["report"] = round(time.perf_counter() - start, 4)
     write_json(analysis.info, Path(out_dir) / "run.json")
     return analysis
+
+
+EAGER_WORKERS_BYTES = 2_000_000  # inputs this large (~10,000 opinions) will need the worker processes
+
+
+def _file_size(path: str | Path) -> int:
+    try:
+        return Path(path).stat().st_size
+    except OSError:
+        return 0  # read_table names the problem
 
 
 def _sha256(path: Path) -> str:
