@@ -57,7 +57,7 @@ def theme_row(name: str, truth, predicted, codes, seconds: float) -> tuple[str, 
             f"{seconds:.1f} |", s)
 
 
-def themes(skip_pool: bool) -> None:
+def themes(skip_pool: bool, before: str | None = None) -> None:
     codes = load_taxonomy().codes
     dev = pd.read_csv(GOLD, dtype=str, keep_default_na=False)
     truth = dev["labels"].tolist()
@@ -74,6 +74,16 @@ def themes(skip_pool: bool) -> None:
                               tagged["themes"].tolist(), codes, seconds)
     rows.append(row)
     per_theme = baseline["per_theme"]
+    if before:  # the taxonomy of an earlier revision, through today's classifier: the lexicon's gain
+        old = subprocess.run(["git", "show", f"{before}:corpora/taxonomy.toml"], check=True, cwd=ROOT,
+                             capture_output=True, text=True).stdout
+        with tempfile.TemporaryDirectory() as tmp:
+            (Path(tmp) / "taxonomy.toml").write_text(old, encoding="utf-8")
+            old_lexicon = LexiconThemeClassifier(taxonomy=Path(tmp) / "taxonomy.toml").fit()
+            start = time.perf_counter()
+            cells = predict_label_cells(old_lexicon, dev_texts)
+        rows.insert(0, theme_row(f"baseline: the lexicon of `{before}` (taxonomy.toml of that revision)", truth,
+                                 cells, codes, time.perf_counter() - start)[0])
 
     start = time.perf_counter()
     cv = cross_validated_predictions(lambda: LearnedThemeClassifier(), dev_texts, truth, task="themes", folds=5)
@@ -209,13 +219,14 @@ def _describe(model) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", choices=["themes", "routing"], help="run one of the two parts")
+    parser.add_argument("--before", help="also score the taxonomy of this git revision (themes)")
     parser.add_argument("--skip-pool", action="store_true", help="themes: leave out the pool.csv row")
     args = parser.parse_args(argv)
     if not GOLD.exists() or not ROUTE.exists():
         print(f"skipped: {DATA} not found")
         return 0
     if args.only in (None, "themes"):
-        themes(skip_pool=args.skip_pool)
+        themes(skip_pool=args.skip_pool, before=args.before)
     if args.only in (None, "routing"):
         routing()
     return 0
