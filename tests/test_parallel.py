@@ -108,3 +108,16 @@ def test_run_on_workers_started_before_reading_writes_the_same_files(tmp_path, t
         assert len(workers) == 2 and all(w.is_alive() for w in workers)
     for name in outputs:
         assert (tmp_path / "two" / name).read_bytes() == (tmp_path / "one" / name).read_bytes(), name
+
+
+def _fail(toolkit, items):
+    raise ValueError("boom")
+
+
+@needs_fork
+def test_an_error_in_a_task_reaches_the_caller_and_stops_the_workers():
+    mapper = ProcessMapper(None, 2, min_items=1)
+    with pytest.raises(ValueError, match="boom"):
+        with mapper:
+            mapper.map(_fail, list(range(10)))
+    assert mapper._pool is None

@@ -48,14 +48,14 @@ class SerialMapper:
     def start(self) -> None:
         pass
 
-    def close(self) -> None:
+    def close(self, abort: bool = False) -> None:
         pass
 
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc) -> None:
-        self.close()
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.close(abort=exc_type is not None)
 
 
 class ProcessMapper(SerialMapper):
@@ -107,9 +107,13 @@ class ProcessMapper(SerialMapper):
         finally:
             gc.unfreeze()
 
-    def close(self) -> None:
+    def close(self, abort: bool = False) -> None:
+        """Stop the workers: after their work, or at once when ``abort`` (an error, Ctrl-C)."""
         if self._pool is not None:
-            self._pool.close()
+            if abort:
+                self._pool.terminate()
+            else:
+                self._pool.close()
             self._pool.join()
             self._pool = None
 
