@@ -93,12 +93,17 @@ def executed(runs, name: str, kind: str):
 
 
 def outputs_text(nb) -> str:
+    """Every cell's printed text; consecutive chunks of a stream are joined as printed (a line
+    may arrive split over two chunks when the machine is busy)."""
     parts = []
     for cell in nb.cells:
         for out in cell.get("outputs", []):
-            parts.append(out.get("text", ""))
-            parts.append(out.get("data", {}).get("text/plain", ""))
-    return "\n".join(parts)
+            if out.get("output_type") == "stream":
+                parts.append(out.get("text", ""))
+            else:
+                parts.append("\n" + out.get("data", {}).get("text/plain", "") + "\n")
+        parts.append("\n")
+    return "".join(parts)
 
 
 def images(nb) -> int:
