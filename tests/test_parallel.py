@@ -121,3 +121,12 @@ def test_an_error_in_a_task_reaches_the_caller_and_stops_the_workers():
         with mapper:
             mapper.map(_fail, list(range(10)))
     assert mapper._pool is None
+
+
+def test_default_jobs_is_every_core_up_to_the_cap(monkeypatch):
+    import textmine.parallel as parallel
+
+    monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda pid: set(range(64)), raising=False)
+    assert parallel.default_jobs() == parallel.DEFAULT_MAX_JOBS == 8
+    monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    assert parallel.default_jobs() == 2

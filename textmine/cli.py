@@ -138,7 +138,7 @@ def workspace_options(func):
 @click.option("--scheduler", help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (default: a local "
                                   "2-worker cluster). Only with --engine dask.")
 @click.option("--jobs", type=click.IntRange(1, None),
-              help="Processes for cleaning, masking, classifying and segmenting (default: every core; "
+              help="Processes for cleaning, masking, classifying and segmenting (default: every core, up to 8; "
                    "with --engine dask and no --scheduler: the local cluster's workers, default 2).")
 @_fail_cleanly
 def run(input_path, text_col, office_col, group_col, satisfaction_col, evaluator_col, name_col, phone_col,

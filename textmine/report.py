@@ -295,14 +295,18 @@ def _can_fork(jobs: int | None) -> bool:
 
 
 def _start_process(target: Callable, *args):
+    import gc
     import multiprocessing
 
     # forked: the child inherits the drawing function and the data without pickling
     process = multiprocessing.get_context("fork").Process(target=target, args=args, daemon=True)
+    gc.freeze()  # the child's garbage collector then leaves the parent's objects (and their pages) alone
     try:
         process.start()
     except (OSError, AssertionError):  # no process left, or this one is a daemon (a pool worker)
         return None
+    finally:
+        gc.unfreeze()
     return process
 
 
