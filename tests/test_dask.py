@@ -1,5 +1,4 @@
 """textmine run --engine dask: the same outputs, row for row, as the local engine."""
-from pathlib import Path
 
 import pandas as pd
 import pytest

@@ -143,7 +143,7 @@ def build_notice(results: Results, office: str, template: NoticeTemplate, *, iss
     from docx import Document
     from docx.enum.section import WD_ORIENT
     from docx.enum.table import WD_TABLE_ALIGNMENT
-    from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Cm, Pt
 
     offices = office_table(results).set_index("office")
