@@ -31,6 +31,17 @@ def demo_run(tmp_path_factory, toolkit):
     return analysis, out
 
 
+@pytest.fixture
+def demo_copy(demo_run, tmp_path):
+    """A copy of the demo's output folder without the report, charts and notices (to build them anew)."""
+    import shutil
+
+    _, out = demo_run
+    target = tmp_path / "run"
+    shutil.copytree(out, target, ignore=shutil.ignore_patterns("report.html", "charts", "notices"))
+    return target
+
+
 def write_csv(path: Path, rows: list[dict], encoding: str = "utf-8") -> Path:
     pd.DataFrame(rows).to_csv(path, index=False, encoding=encoding)
     return path

@@ -1,6 +1,5 @@
 import json
 import re
-import shutil
 
 import pandas as pd
 import pytest
@@ -28,27 +27,19 @@ def without_data(html: str) -> str:
 
 
 @pytest.fixture
-def copy_of_demo(demo_run, tmp_path):
-    _, out = demo_run
-    target = tmp_path / "run"
-    shutil.copytree(out, target, ignore=shutil.ignore_patterns("report.html", "charts", "notices"))
-    return target
-
-
-@pytest.fixture
-def evil_run(copy_of_demo):
+def evil_run(demo_copy):
     """The demo's files with citizen text and an office name that try to inject markup."""
-    items = read(copy_of_demo / "rectification_items.csv")
+    items = read(demo_copy / "rectification_items.csv")
     items.loc[0, "examples"] = EVIL + "\n" + items.loc[0, "examples"]
     items.loc[0, "problem"] = "<b>加粗</b> & 问题"
-    write(items, copy_of_demo / "rectification_items.csv")
-    comments = read(copy_of_demo / "comments.csv")
+    write(items, demo_copy / "rectification_items.csv")
+    comments = read(demo_copy / "comments.csv")
     comments.loc[0, "text"] = EVIL
     comments.loc[comments["office"] == items.loc[0, "office"], "office"] = '"><script>alert(1)</script>局'
     items.loc[items["office"] == items.loc[0, "office"], "office"] = '"><script>alert(1)</script>局'
-    write(items, copy_of_demo / "rectification_items.csv")
-    write(comments, copy_of_demo / "comments.csv")
-    return copy_of_demo
+    write(items, demo_copy / "rectification_items.csv")
+    write(comments, demo_copy / "comments.csv")
+    return demo_copy
 
 
 def test_demo_writes_a_self_contained_report_with_charts(demo_run):
@@ -111,17 +102,17 @@ def test_satisfaction_section_only_when_ratings_exist(demo_run):
     assert f"满意 {rated['满意']:,} 条" in html
 
 
-def test_without_ratings_or_topics_those_sections_are_left_out_and_rebuilds_are_identical(copy_of_demo):
-    comments = read(copy_of_demo / "comments.csv").drop(columns=["satisfaction"])
-    write(comments, copy_of_demo / "comments.csv")
-    first = build_report(copy_of_demo).read_bytes()
+def test_without_ratings_or_topics_those_sections_are_left_out_and_rebuilds_are_identical(demo_copy):
+    comments = read(demo_copy / "comments.csv").drop(columns=["satisfaction"])
+    write(comments, demo_copy / "comments.csv")
+    first = build_report(demo_copy).read_bytes()
     html = first.decode("utf-8")
     assert 'id="satisfaction"' not in html and 'href="#satisfaction"' not in html
-    assert not (copy_of_demo / "charts" / "satisfaction.png").exists()
+    assert not (demo_copy / "charts" / "satisfaction.png").exists()
     assert 'id="topics"' not in html and 'id="hotspots"' not in html
-    pngs = {p.name: p.read_bytes() for p in (copy_of_demo / "charts").iterdir()}
-    assert build_report(copy_of_demo).read_bytes() == first
-    assert pngs == {p.name: p.read_bytes() for p in (copy_of_demo / "charts").iterdir()}
+    pngs = {p.name: p.read_bytes() for p in (demo_copy / "charts").iterdir()}
+    assert build_report(demo_copy).read_bytes() == first
+    assert pngs == {p.name: p.read_bytes() for p in (demo_copy / "charts").iterdir()}
 
 
 def test_citizen_text_and_office_names_are_escaped_and_optional_tables_shown(evil_run):
@@ -156,36 +147,36 @@ def test_formula_apostrophes_are_undone_for_display():
     assert restore_text("普通") == "普通"
 
 
-def test_missing_or_broken_files_name_the_file(copy_of_demo):
-    summary = read(copy_of_demo / "office_summary.csv")
-    (copy_of_demo / "office_summary.csv").unlink()
+def test_missing_or_broken_files_name_the_file(demo_copy):
+    summary = read(demo_copy / "office_summary.csv")
+    (demo_copy / "office_summary.csv").unlink()
     with pytest.raises(InputError, match=r"office_summary.csv: not found — run `textmine run"):
-        load_results(copy_of_demo)
-    write(summary.drop(columns=["rank", "share"]), copy_of_demo / "office_summary.csv")
+        load_results(demo_copy)
+    write(summary.drop(columns=["rank", "share"]), demo_copy / "office_summary.csv")
     with pytest.raises(ColumnError, match=r"office_summary.csv: column\(s\) share, rank not found; columns are office"):
-        load_results(copy_of_demo)
-    write(summary, copy_of_demo / "office_summary.csv")
-    items = read(copy_of_demo / "rectification_items.csv")
+        load_results(demo_copy)
+    write(summary, demo_copy / "office_summary.csv")
+    items = read(demo_copy / "rectification_items.csv")
     items.loc[4, "count"] = "many"
-    write(items, copy_of_demo / "rectification_items.csv")
+    write(items, demo_copy / "rectification_items.csv")
     with pytest.raises(InputError, match=r"rectification_items.csv:6: column count: 'many' is not a number"):
-        load_results(copy_of_demo)
+        load_results(demo_copy)
     with pytest.raises(InputError, match="no such folder"):
-        load_results(copy_of_demo / "nope")
+        load_results(demo_copy / "nope")
 
 
-def test_cli_report_rebuilds_and_fails_cleanly(copy_of_demo, tmp_path):
+def test_cli_report_rebuilds_and_fails_cleanly(demo_copy, tmp_path):
     runner = CliRunner()
-    result = runner.invoke(main, ["report", str(copy_of_demo)])
+    result = runner.invoke(main, ["report", str(demo_copy)])
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == f"report → {copy_of_demo / 'report.html'}"
-    assert (copy_of_demo / "charts" / "theme_distribution.svg").exists()
-    result = runner.invoke(main, ["report", str(copy_of_demo), "-q", "--out", str(tmp_path / "r.html"),
+    assert result.output.strip() == f"report → {demo_copy / 'report.html'}"
+    assert (demo_copy / "charts" / "theme_distribution.svg").exists()
+    result = runner.invoke(main, ["report", str(demo_copy), "-q", "--out", str(tmp_path / "r.html"),
                                   "--no-embed-font"])
     assert result.exit_code == 0 and result.output == ""
     assert "@font-face" not in (tmp_path / "r.html").read_text(encoding="utf-8")
-    (copy_of_demo / "run.json").unlink()
-    result = runner.invoke(main, ["report", str(copy_of_demo)])
+    (demo_copy / "run.json").unlink()
+    result = runner.invoke(main, ["report", str(demo_copy)])
     assert result.exit_code == 1
     assert "Error:" in result.output and "run.json: not found" in result.output
 
@@ -294,18 +285,18 @@ def test_a_font_no_subsetter_can_read_gives_no_font_face(tmp_path):
     assert report._subset_face(str(broken), "群众") == ""
 
 
-def test_formula_apostrophes_are_undone_when_the_files_are_read(copy_of_demo):
-    items = read(copy_of_demo / "rectification_items.csv")
+def test_formula_apostrophes_are_undone_when_the_files_are_read(demo_copy):
+    items = read(demo_copy / "rectification_items.csv")
     items.loc[0, "problem"] = "'=HYPERLINK(\"x\")"
     items.loc[1, "problem"] = "'引号开头"
-    write(items, copy_of_demo / "rectification_items.csv")
-    loaded = load_results(copy_of_demo).items
+    write(items, demo_copy / "rectification_items.csv")
+    loaded = load_results(demo_copy).items
     assert loaded.loc[0, "problem"] == "=HYPERLINK(\"x\")"
     assert loaded.loc[1, "problem"] == "'引号开头"
     assert loaded.loc[2:, "problem"].tolist() == items.loc[2:, "problem"].tolist()
 
 
-def test_a_second_process_draws_the_same_charts_and_its_failure_is_covered(copy_of_demo, monkeypatch):
+def test_a_second_process_draws_the_same_charts_and_its_failure_is_covered(demo_copy, monkeypatch):
     import sys
     import time
 
@@ -321,24 +312,24 @@ def test_a_second_process_draws_the_same_charts_and_its_failure_is_covered(copy_
     monkeypatch.setattr(report, "_start_process", spy)
 
     def files():
-        return {p.name: p.read_bytes() for p in (copy_of_demo / "charts").iterdir()}
+        return {p.name: p.read_bytes() for p in (demo_copy / "charts").iterdir()}
 
     def rebuild(**kwargs):
-        for name in (copy_of_demo / "charts").iterdir():
+        for name in (demo_copy / "charts").iterdir():
             name.unlink()
-        return build_report(copy_of_demo, **kwargs).read_bytes()
+        return build_report(demo_copy, **kwargs).read_bytes()
 
-    html = build_report(copy_of_demo).read_bytes()
+    html = build_report(demo_copy).read_bytes()
     assert started == []  # one process unless asked
     serial = files()
     assert rebuild(jobs=2) == html
     assert started == ["office_theme_heatmap"] and files() == serial  # 43 offices: worth a process
 
     # the failure paths, on three offices (fast to draw)
-    keep = sorted(read(copy_of_demo / "comments.csv")["office"].unique())[:3]
+    keep = sorted(read(demo_copy / "comments.csv")["office"].unique())[:3]
     for name in ("comments.csv", "office_summary.csv", "rectification_items.csv"):
-        table = read(copy_of_demo / name)
-        write(table[table["office"].isin(keep)], copy_of_demo / name)
+        table = read(demo_copy / name)
+        write(table[table["office"].isin(keep)], demo_copy / name)
     html = rebuild(jobs=1)
     serial = files()
     assert rebuild(jobs=2) == html and started == ["office_theme_heatmap"]  # too few labels for a process

@@ -19,6 +19,7 @@ import multiprocessing
 import os
 import sys
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 Task = Callable[[Any, list], list]
@@ -98,14 +99,9 @@ class ProcessMapper(SerialMapper):
         large input is read keeps the workers small."""
         if self._pool is not None:
             return
-        # objects alive now are never collected in the workers, so their garbage collector
-        # does not touch (and copy) the pages they share with this process
-        gc.freeze()
-        try:
+        with frozen_gc():
             context = multiprocessing.get_context("fork")
             self._pool = context.Pool(self.jobs, initializer=_init_worker, initargs=(self.toolkit,))
-        finally:
-            gc.unfreeze()
 
     def close(self, abort: bool = False) -> None:
         """Stop the workers: after their work, or at once when ``abort`` (an error, Ctrl-C)."""
@@ -125,6 +121,17 @@ def _init_worker(toolkit) -> None:
 def _run_task(message: tuple[Task, list]) -> list:
     task, items = message
     return list(task(_worker_toolkit[0], items))
+
+
+@contextmanager
+def frozen_gc():
+    """Fork inside this block: objects alive now are never collected in the child, so its
+    garbage collector does not touch (and copy) the pages it shares with this process."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def fork_available() -> bool:

@@ -27,8 +27,7 @@ from .flood import flood_key, flood_summary, reject_floods
 from .export import rectification_markdown, write_csv, write_json, write_rectification_xlsx, write_text
 from .offices import OfficeDirectory
 from .read import read_table, resolve_columns
-from .parallel import SerialMapper, make_mapper, submit_distinct
-from .parallel import per_distinct as map_distinct
+from .parallel import SerialMapper, make_mapper, per_distinct, submit_distinct
 from .redact import IDENTITY_PLACEHOLDERS, Masker, replace_known
 from .resources import corpus_path, library_versions
 from .scoring import rating_frame
@@ -142,7 +141,7 @@ def analyse(frame: pd.DataFrame, columns: dict[str, str | None], toolkit: Toolki
     with watch.stage("clean"):
         work = pd.DataFrame({"row_id": frame.index.to_numpy()})
         raw_text = frame[text_col].fillna("").astype(str).to_numpy()
-        prepared = map_distinct(_prepare_task, raw_text, mapper)
+        prepared = per_distinct(_prepare_task, raw_text, mapper)
         work["text"] = _objects(p[0] for p in prepared)
         identity = {role: frame[columns[role]].fillna("").astype(str).str.strip().to_numpy()
                     for role in IDENTITY_ROLES if columns.get(role)}
@@ -279,7 +278,7 @@ class _Tokenizer:
         return self.toolkit.segmenter.tokens(text)
 
     def many(self, texts: list[str]) -> list[list[str]]:
-        return [list(t) for t in map_distinct(_tokens_task, texts, self.mapper)]
+        return [list(t) for t in per_distinct(_tokens_task, texts, self.mapper)]
 
 
 def _theme_frame(rows: list[dict], toolkit: Toolkit) -> pd.DataFrame:

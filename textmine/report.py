@@ -286,27 +286,23 @@ def _can_fork(jobs: int | None) -> bool:
     """Whether to draw in a second process: asked for (``jobs`` ≥ 2; None, the default, means
     no: on the shared 2-core machine it measured no faster, benchmarks/report.py) and forking
     exists and is safe here (not macOS)."""
-    import multiprocessing
-    import sys
+    from .parallel import fork_available
 
-    if jobs is None or jobs < 2:
-        return False
-    return sys.platform != "darwin" and "fork" in multiprocessing.get_all_start_methods()
+    return jobs is not None and jobs >= 2 and fork_available()
 
 
 def _start_process(target: Callable, *args):
-    import gc
     import multiprocessing
+
+    from .parallel import frozen_gc
 
     # forked: the child inherits the drawing function and the data without pickling
     process = multiprocessing.get_context("fork").Process(target=target, args=args, daemon=True)
-    gc.freeze()  # the child's garbage collector then leaves the parent's objects (and their pages) alone
     try:
-        process.start()
+        with frozen_gc():
+            process.start()
     except (OSError, AssertionError):  # no process left, or this one is a daemon (a pool worker)
         return None
-    finally:
-        gc.unfreeze()
     return process
 
 
