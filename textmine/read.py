@@ -2,25 +2,33 @@
 
 ``read_table`` turns a CSV/TSV/TXT or XLSX file into a :class:`Table` whose frame holds
 only strings, indexed by the row number a spreadsheet shows for each record, so that every
-later message can point the analyst at the right row. ``resolve_columns`` finds which
-column holds the opinion text, the office, the rating and so on, from the header names
-listed in ``corpora/columns.toml``.
+later message can point the analyst at the right row. ``read_chunks`` opens the same file
+as a :class:`ChunkedTable` that yields that frame a chunk of rows at a time, so that a
+million opinions never sit in memory at once; ``read_table`` is its chunks joined.
+``resolve_columns`` finds which column holds the opinion text, the office, the rating and
+so on, from the header names listed in ``corpora/columns.toml``.
 
 Rules worth knowing:
 
-* Text files: the encoding is forced with ``encoding`` or detected (BOM, then strict
-  UTF-8, then GB18030, which covers GBK and GB2312). The delimiter is sniffed from the
-  header among ``,`` tab ``;`` ``|``. Quoted fields may hold delimiters, doubled quotes
-  and newlines; a record with an embedded newline is still one row.
+* Text files: the encoding is forced with ``encoding`` or detected (BOM, then BOM-less
+  UTF-16 by its NUL bytes, then UTF-8, else GB18030, which covers GBK and GB2312, or Big5).
+  The delimiter is sniffed from the header among ``,`` tab ``;`` ``|``. Quoted fields may
+  hold delimiters, doubled quotes and newlines; a record with an embedded newline is still
+  one row.
 * Leading blank rows and one-cell title rows above the header ("2023年度群众评议意见汇总")
   are skipped; ``Table.header_row`` says where the header was found.
+* The columns are the header's cells up to its last name (a blank name is 列N), plus a
+  column the first rows fill beyond it; a later row filling a cell the header does not name
+  is refused, as a row with more cells than the header is.
 * Blank rows at the end of the file are dropped. Blank rows between data rows are kept with
   their row number (they are rejected downstream as empty opinions, so nothing disappears
   silently).
-* Text files are streamed: a block of bytes is decoded at a time, split into lines and
-  parsed, and every _CHUNK_ROWS records become string columns, so a million opinions never
-  exist as Python strings all at once (benchmarks/read.py). A file whose bytes the stream
-  cannot decode is read again whole (GB18030/Big5 detection and the messages naming a line).
+* Text files are streamed in every encoding: a block of bytes is decoded at a time, split
+  into lines and parsed, and every ``chunk_rows`` rows become Arrow-backed string columns,
+  so only one chunk of rows exists as Python strings (benchmarks/read.py). Detection reads
+  UTF-8 until a byte says otherwise; a file that is ASCII up to its first GBK byte switches
+  to GB18030 there, but one whose UTF-8 text is followed by bytes that are not UTF-8 mixes
+  encodings and is refused, naming the line and byte offset.
 """
 from __future__ import annotations
 
@@ -35,10 +43,11 @@ import io
 import itertools
 import math
 import re
+import sys
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterable, Iterator, Mapping
+from typing import BinaryIO, Iterator, Mapping
 
 import pandas as pd
 
@@ -104,6 +113,11 @@ class Table:
     header_row: int = 1
 
     @property
+    def columns(self) -> list[str]:
+        """The column names, in order."""
+        return [str(c) for c in self.frame.columns]
+
+    @property
     def source(self) -> str:
         """Name the file, and the sheet for a workbook, as messages should show it."""
         return f"{self.path} (sheet {self.sheet})" if self.sheet is not None else str(self.path)
@@ -121,6 +135,121 @@ class ColumnAliases:
 # --------------------------------------------------------------------------- reading
 
 
+class ChunkedTable:
+    """An opinion file opened for reading a chunk of rows at a time (see :func:`read_chunks`).
+
+    ``path``, ``sheet``, ``delimiter``, ``header_row`` and ``source`` are as in :class:`Table`;
+    ``columns`` lists the column names, known when the file is opened. ``encoding`` is the
+    encoding of the bytes decoded so far: a file that is plain ASCII for its first megabytes
+    says ``utf-8`` until a GB18030/GBK (or Big5) byte shows up further on, then the name of
+    that encoding (the ASCII read before decodes the same in both).
+
+    Iterating yields DataFrames of at most ``chunk_rows`` rows, with the columns, dtypes and
+    index (``row``, spreadsheet row numbers) of :func:`read_table`'s frame; concatenated they
+    are that frame. A ChunkedTable is read once: iterating it a second time raises
+    RuntimeError (call :func:`read_chunks` again to read the file again). The file stays
+    open until the last chunk is read, the iterator is dropped or :meth:`close` is called;
+    use it in a ``with`` block when the chunks may not all be read.
+    """
+
+    def __init__(self, *, path: Path, sheet: str | None, delimiter: str | None, header_row: int,
+                 columns: list[str], chunks: Iterator[pd.DataFrame], encoding: str | None = None,
+                 stream: "_TextStream | None" = None, handle: BinaryIO | None = None):
+        self.path = path
+        self.sheet = sheet
+        self.delimiter = delimiter
+        self.header_row = header_row
+        self._columns = tuple(columns)
+        self._chunks = chunks
+        self._encoding = encoding
+        self._stream = stream
+        self._handle = handle
+        self._started = False
+
+    @property
+    def encoding(self) -> str | None:
+        """Detected or forced encoding of the bytes decoded so far; None for xlsx."""
+        return self._stream.encoding if self._stream is not None else self._encoding
+
+    @property
+    def columns(self) -> list[str]:
+        """The column names, in order."""
+        return list(self._columns)
+
+    @property
+    def source(self) -> str:
+        """Name the file, and the sheet for a workbook, as messages should show it."""
+        return f"{self.path} (sheet {self.sheet})" if self.sheet is not None else str(self.path)
+
+    def __iter__(self) -> Iterator[pd.DataFrame]:
+        if self._started:
+            raise RuntimeError(f"{self.source}: the chunks of this table were already read; "
+                               "call read_chunks() again to read the file again")
+        self._started = True
+        return self._iterate()
+
+    def _iterate(self) -> Iterator[pd.DataFrame]:
+        try:
+            yield from self._chunks
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Close the file (and stop the chunks); harmless when already closed."""
+        chunks, self._chunks = self._chunks, iter(())
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+        if self._handle is not None:
+            self._handle.close()
+
+    def __enter__(self) -> "ChunkedTable":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"ChunkedTable({self.source!r}, columns={list(self._columns)!r})"
+
+
+def read_chunks(path: str | Path, *, encoding: str | None = None, sheet: str | int | None = None,
+                chunk_rows: int = 50_000) -> ChunkedTable:
+    """Open a .csv/.tsv/.txt or .xlsx/.xlsm opinion file to read it ``chunk_rows`` rows at a time.
+
+    encoding, sheet: as for :func:`read_table`.
+    chunk_rows: most rows per chunk (a positive integer).
+
+    Opening a text file reads only its first blocks: the encoding, the delimiter, the header
+    and the first rows. Every problem :func:`read_table` reports is an InputError with the
+    same message, raised on opening when the start of the file shows it, else while the
+    chunks are read, when the part of the file that has it is reached — after the rest of the
+    file is parsed, so that the problem reported is the one a whole-file read would report
+    first (a byte that does not decode, then a record that cannot be parsed or a quote left
+    open, then a row wider than the header). A workbook is read whole when opened (sheets hold
+    at most ~1 M rows) and served in chunks the same way.
+    """
+    if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, int) or chunk_rows < 1:
+        raise ValueError(f"read_chunks(): chunk_rows must be a positive integer, got {chunk_rows!r}")
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix in TEXT_SUFFIXES:
+        return _open_text(path, suffix, encoding, chunk_rows)
+    if suffix in XLSX_SUFFIXES:
+        table = _read_xlsx(path, _read_bytes(path), sheet)
+        frame = table.frame
+        chunks = (frame.iloc[start:start + chunk_rows] for start in range(0, len(frame), chunk_rows))
+        return ChunkedTable(path=path, sheet=table.sheet, delimiter=None, header_row=table.header_row,
+                            columns=[str(c) for c in frame.columns], chunks=chunks)
+    _read_bytes(path)  # a missing file or a folder is named as such before its type
+    if suffix == ".xls":
+        raise InputError(f"{path}: .xls (Excel 97-2003) files are not supported; "
+                         "open it in Excel or WPS and save it as .xlsx")
+    kind = f"'{suffix}'" if suffix else "without an extension"
+    raise InputError(f"{path}: unsupported file type {kind}; "
+                     "textmine reads .csv, .tsv, .txt, .xlsx and .xlsm files")
+
+
 def read_table(path: str | Path, *, encoding: str | None = None,
                sheet: str | int | None = None) -> Table:
     """Read a .csv/.tsv/.txt or .xlsx/.xlsm opinion file into a :class:`Table` of strings.
@@ -128,21 +257,14 @@ def read_table(path: str | Path, *, encoding: str | None = None,
     encoding: force the text encoding (ignored for workbooks); detected when None.
     sheet: workbook sheet by name or 1-based number (a digit string counts as a number when
         no sheet has that name); the first sheet when None. Ignored for text files.
-    Raises InputError for every problem the analyst can fix.
+    Raises InputError for every problem the analyst can fix. The chunks of
+    :func:`read_chunks` joined (string columns stay Arrow chunked arrays, no copy).
     """
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix in TEXT_SUFFIXES:
-        return _read_text(path, suffix, encoding)
-    data = _read_bytes(path)
-    if suffix in XLSX_SUFFIXES:
-        return _read_xlsx(path, data, sheet)
-    if suffix == ".xls":
-        raise InputError(f"{path}: .xls (Excel 97-2003) files are not supported; "
-                         "open it in Excel or WPS and save it as .xlsx")
-    kind = f"'{suffix}'" if suffix else "without an extension"
-    raise InputError(f"{path}: unsupported file type {kind}; "
-                     "textmine reads .csv, .tsv, .txt, .xlsx and .xlsm files")
+    with read_chunks(path, encoding=encoding, sheet=sheet, chunk_rows=_CHUNK_ROWS) as table:
+        frames = list(table)
+    frame = frames[0] if len(frames) == 1 else pd.concat(frames)
+    return Table(frame=frame, path=table.path, encoding=table.encoding, sheet=table.sheet,
+                 delimiter=table.delimiter, header_row=table.header_row)
 
 
 def _read_bytes(path: Path) -> bytes:
@@ -160,60 +282,253 @@ def _file_error(path: Path, exc: OSError) -> InputError:
     return InputError(f"{path}: cannot read the file ({exc.strerror or exc})")
 
 
-class _Fallback(Exception):
-    """The streaming reader met something only the whole-file reader handles exactly."""
-
-
-def _read_text(path: Path, suffix: str, encoding: str | None) -> Table:
-    """Read a text file as a stream of decoded pieces; the whole file at once when needed.
-
-    The stream decodes a block of bytes at a time with the encoding the first bytes imply
-    (forced, byte-order mark, NUL pattern of UTF-16, else UTF-8). When that is not the whole
-    story — a byte that does not decode (GB18030, Big5, or a message naming the bad line),
-    a file starting with a megabyte of blanks — the file is read again whole and decoded
-    as before; both feed the same parser, so the table and every message are the same.
-    """
+def _open_text(path: Path, suffix: str, encoding: str | None, chunk_rows: int) -> ChunkedTable:
     try:
-        with open(path, "rb") as handle:
-            return _read_stream(path, handle, suffix, encoding)
-    except _Fallback:
-        pass
+        handle = open(path, "rb")
     except OSError as exc:
         raise _file_error(path, exc) from None
-    data = _read_bytes(path)
-    if not data or data.isspace():
-        raise InputError(f"{path} is empty")
-    text, used_encoding = _decode(path, data, encoding)
-    del data  # the text is all the parser needs
-    return _parse_text(path, suffix, used_encoding, text, iter(()), complete=True)
-
-
-def _read_stream(path: Path, handle: BinaryIO, suffix: str, encoding: str | None) -> Table:
-    first = handle.read(_FIRST_BYTES)
-    complete = len(first) < _FIRST_BYTES
-    if not first or first.isspace():
-        if complete:
-            raise InputError(f"{path} is empty")
-        raise _Fallback
-    if encoding is not None:
-        codec = used_encoding = _lookup_codec(path, encoding)
-        skip = 0
-    else:
-        codec, used_encoding, skip = _codec_of_start(first)
     try:
-        decoder = codecs.getincrementaldecoder(codec)()
+        stream = _TextStream(path, handle, encoding)
+        parser = _TextParser(path, suffix, stream, chunk_rows)
+        return ChunkedTable(path=path, sheet=None, delimiter=parser.delimiter,
+                            header_row=parser.header_row, columns=parser.names,
+                            chunks=parser.chunks(), stream=stream, handle=handle)
+    except BaseException:
+        handle.close()
+        raise
+
+
+# ------------------------------------------------------------------ decoding
+
+
+class _TextStream:
+    """The text of a file, decoded a block of bytes at a time: iterate for the pieces.
+
+    The encoding is forced, or implied by a byte-order mark or the NUL bytes of BOM-less
+    UTF-16, or detected: UTF-8 until proven otherwise. A run of bytes from the first
+    non-ASCII byte on is held back until it has shown enough UTF-8 to be trusted
+    (_TRUST_EXTRA bytes beyond one per character, _TRUST_BYTES held, or the end of the
+    file); if it does not decode before that, the file is GB18030 (GBK, GB2312) — or Big5
+    when most of its Chinese characters would be rare ones outside GB2312 — from that byte
+    on, and the ASCII text before it decodes the same either way. A byte that does not
+    decode after the UTF-8 was trusted is an error: the file mixes encodings.
+
+    Positions for messages: the line (1-based, counted as ``str.splitlines`` would count
+    LF, CR and CRLF) of the text given out so far, and the byte offset in the file.
+    """
+
+    def __init__(self, path: Path, handle: BinaryIO, encoding: str | None):
+        self.path = path
+        self._handle = handle
+        self._offset = 0  # file offset of the next byte given to a decoder
+        self._breaks = 0  # line breaks in the text given out
+        self._cr = False  # that text ends with a CR (an LF after it completes a CRLF)
+        self._chars = 0  # characters given out
+        self._held: list[bytes] = []  # the UTF-8 run being tried (detected encoding only)
+        self._held_text: list[str] = []
+        self._held_size = self._held_extra = 0
+        self._probe = None
+        self._utf8_failure = ("", "")  # line and bytes where UTF-8 failed, for messages
+        self._error: InputError | None = None  # raised when more text is asked for
+        first = self._read(_FIRST_BYTES)
+        if encoding is not None:
+            self.encoding = _lookup_codec(path, encoding)
+            self._mode = "forced"
+            self._codec = _bomless_native(self.encoding, first)
+        else:
+            self._codec, self.encoding, skip = _codec_of_start(first)
+            first = first[skip:]
+            self._offset = skip
+            self._mode = "bom" if skip else ("auto" if self._codec == "utf-8" else "utf16")
+        self._decoder = None if self._mode == "auto" else _incremental(path, self._codec)
+        self._first = first
+
+    def __iter__(self) -> Iterator[str]:
+        block, self._first = self._first, b""
+        while block:
+            piece = self._decode(block, False)
+            if piece:
+                yield piece
+            block = self._read(_BLOCK_BYTES)
+        piece = self._decode(b"", True)
+        if piece:
+            yield piece
+
+    def _read(self, size: int) -> bytes:
+        try:
+            return self._handle.read(size)
+        except OSError as exc:
+            raise _file_error(self.path, exc) from None
+
+    def _decode(self, block: bytes, final: bool) -> str:
+        if self._error is not None:
+            raise self._error
+        if self._probe is not None or self._mode == "auto":
+            return self._tentative(block, final)
+        try:
+            text = self._decoder.decode(block, final)
+        except UnicodeDecodeError as exc:
+            raise self._failure(exc, block) from None
+        except UnicodeError as exc:  # a codec's own complaint without a position
+            raise InputError(f"{self.path}: cannot be decoded as {self.encoding} ({exc}); pass "
+                             "--encoding with the file's real encoding (e.g. gb18030, utf-16, big5)") from None
+        self._offset += len(block)
+        return self._emit(text)
+
+    def _tentative(self, block: bytes, final: bool) -> str:
+        """Decode as UTF-8 while the bytes are ASCII; hold a non-ASCII run until it is trusted."""
+        head = ""
+        if self._probe is None:
+            match = _HIGH_BYTE_RE.search(block)
+            if match is None:
+                self._offset += len(block)
+                return self._emit(block.decode("ascii"))
+            head = self._emit(block[:match.start()].decode("ascii"))
+            self._offset += match.start()
+            block = block[match.start():]
+            self._probe = codecs.getincrementaldecoder("utf-8")()
+        at = self._offset + self._held_size  # file offset of block[0]
+        self._held.append(block)
+        self._held_size += len(block)
+        try:
+            text = self._probe.decode(block, final)
+        except UnicodeDecodeError as exc:
+            return head + self._switch(at - (len(exc.object) - len(block)) + exc.start, exc, final)
+        self._held_text.append(text)
+        self._held_extra += len(block) - len(text)
+        if not (final or self._held_extra >= _TRUST_EXTRA or self._held_size >= _TRUST_BYTES):
+            return head
+        text = "".join(self._held_text)
+        self._mode, self._decoder, self._probe = "utf-8", self._probe, None
+        self._offset += self._held_size
+        self._held, self._held_text, self._held_size = [], [], 0
+        return head + self._emit(text)
+
+    def _switch(self, failed_at: int, exc: UnicodeDecodeError, final: bool) -> str:
+        """The held run is not UTF-8: decode it, and the rest, as GB18030 (or Big5)."""
+        raw = b"".join(self._held)
+        position = failed_at - self._offset
+        shown = _shown(raw, position, position + max(1, exc.end - exc.start))
+        before = raw[:position].decode("utf-8")  # complete and valid up to the bad byte
+        line = self._line_after(before)
+        self._held, self._held_text, self._held_size, self._probe = [], [], 0, None
+        if position - len(before) >= _TRUST_EXTRA or position >= _TRUST_BYTES:
+            # the text before the bad byte was plenty of UTF-8: give it out, then report
+            self._mode, self._offset = "utf-8", self._offset + position
+            self._error = self._mixed(line, failed_at, shown)
+            return self._emit(before)
+        self._utf8_failure = (line, shown)
+        codec = "gb18030"
+        if self._chars < _SHARE_CHARS:
+            # Big5 (traditional, Taiwan/Hong Kong) bytes are mostly valid GB18030 too, but read
+            # that way they give rare characters outside GB2312; real GBK text hardly has any.
+            sample = raw[:4 * _SHARE_CHARS].decode("gb18030", "replace")[:_SHARE_CHARS - self._chars]
+            if _gb2312_share(sample) < _BIG5_SUSPECT_SHARE:
+                try:
+                    codecs.getincrementaldecoder("big5")().decode(raw, final)
+                    codec = "big5"
+                except UnicodeDecodeError:
+                    pass
+        self.encoding = self._codec = self._mode = codec
+        self._decoder = _incremental(self.path, codec)
+        return self._decode(raw, final)
+
+    def _failure(self, exc: UnicodeDecodeError, block: bytes) -> InputError:
+        data = exc.object if isinstance(exc.object, bytes) else block
+        start = self._offset - (len(data) - len(block))  # file offset of data[0]
+        line = self._line_after(data[:exc.start].decode(self._codec, "replace"))
+        shown = _shown(data, exc.start, max(exc.end, exc.start + 1))
+        path, codec = self.path, self.encoding
+        if self._mode == "forced":
+            detected = _detected_encoding(path)
+            if detected and detected != codec:
+                hint = f"the file looks like {detected} — pass --encoding {detected} or leave --encoding out"
+            else:
+                hint = "pass --encoding with the file's real encoding (e.g. gb18030, utf-16, big5)"
+            return InputError(f"{path}: line {line} cannot be decoded as {codec} (bytes {shown}); {hint}")
+        advice = "pass --encoding with the file's encoding (e.g. --encoding big5) or save it as UTF-8"
+        name = self._codec.upper()
+        if self._mode == "bom":
+            return InputError(f"{path}: line {line} is not valid {name} although the file starts with "
+                              f"a {name} byte-order mark (bytes {shown}); {advice}")
+        if self._mode == "utf16":
+            return InputError(f"{path}: line {line} is not valid {name} (bytes {shown}) although the NUL "
+                              f"bytes of its start look like {name} without a byte-order mark; {advice}")
+        if self._mode == "utf-8":
+            return self._mixed(line, start + exc.start, shown)
+        if self._mode == "gb18030":
+            utf8_line, utf8_shown = self._utf8_failure
+            return InputError(f"{path}: the encoding is neither UTF-8 (line {utf8_line}: bytes {utf8_shown}) "
+                              f"nor GB18030/GBK (line {line}: bytes {shown}); {advice}")
+        return InputError(f"{path}: line {line} is not valid Big5 (bytes {shown}) although the text before "
+                          f"it reads as Big5 (traditional Chinese); {advice}")
+
+    def _mixed(self, line: int, offset: int, shown: str) -> InputError:
+        return InputError(f"{self.path}: line {line} (byte offset {offset}) is not valid UTF-8 (bytes {shown}) "
+                          "although the text before it is UTF-8 with non-ASCII characters: the file mixes "
+                          "encodings (e.g. rows pasted from a GBK file); save it again with one encoding, as UTF-8")
+
+    def _emit(self, text: str) -> str:
+        if text:
+            breaks = text.count("\n") + text.count("\r") - text.count("\r\n")
+            if self._cr and text[0] == "\n":
+                breaks -= 1
+            self._cr = text[-1] == "\r"
+            self._breaks += breaks
+            self._chars += len(text)
+        return text
+
+    def _line_after(self, text: str) -> int:
+        """The 1-based line at the end of the text given out so far followed by ``text``."""
+        breaks = text.count("\n") + text.count("\r") - text.count("\r\n")
+        if self._cr and text[:1] == "\n":
+            breaks -= 1
+        return self._breaks + breaks + 1
+
+
+_HIGH_BYTE_RE = re.compile(rb"[\x80-\xff]")
+_TRUST_EXTRA = 64  # bytes beyond one per character (~32 Chinese characters) that make UTF-8 certain
+_TRUST_BYTES = 1 << 20  # ... or this many bytes held (a few accented letters in ASCII text)
+_SHARE_CHARS = 20000  # characters from the start of the text that decide Big5 against GBK
+
+
+def _shown(data: bytes, start: int, end: int) -> str:
+    return " ".join(f"{b:02x}" for b in data[start:end][:4])
+
+
+def _incremental(path: Path, codec: str):
+    try:
+        return codecs.getincrementaldecoder(codec)()
     except (LookupError, TypeError):
-        raise _Fallback from None
-    blocks = itertools.chain((first[skip:],), iter(lambda: handle.read(_BLOCK_BYTES), b""))
-    del first
-    pieces = _decoded_pieces(decoder, blocks)
-    head, complete = _take_head(pieces)
-    return _parse_text(path, suffix, used_encoding, head, pieces, complete=complete)
+        raise InputError(f"{path}: encoding {codec!r} cannot be read a block at a time; "
+                         "use a name such as utf-8, gb18030, gbk, utf-16 or big5") from None
+
+
+def _bomless_native(codec: str, first: bytes) -> str:
+    """The codec to decode a forced ``codec`` with: Python's incremental UTF-16/32 decoders
+    want a byte-order mark where decoding a whole file takes the machine's byte order."""
+    boms = {"utf-16": (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE),
+            "utf-32": (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)}.get(codec)
+    if boms is None or first.startswith(boms):
+        return codec
+    return f"{codec}-{'le' if sys.byteorder == 'little' else 'be'}"
+
+
+def _detected_encoding(path: Path) -> str | None:
+    """The encoding detection would choose for the file, or None when nothing decodes it."""
+    try:
+        with open(path, "rb") as handle:
+            stream = _TextStream(path, handle, None)
+            for _ in stream:
+                pass
+            return stream.encoding
+    except (InputError, OSError):
+        return None
 
 
 def _codec_of_start(data: bytes) -> tuple[str, str, int]:
-    """Return the codec, the encoding name to report and the BOM length, as _detect would
-    choose them if the whole file decodes (UTF-8 when nothing else is implied)."""
+    """Return the codec, the encoding name to report and the BOM length implied by the
+    first bytes (UTF-8, to be confirmed, when nothing else is implied)."""
     for bom, name in _BOMS:
         if data.startswith(bom):
             return ("utf-8" if name == "utf-8-sig" else name), name, len(bom)
@@ -221,126 +536,6 @@ def _codec_of_start(data: bytes) -> tuple[str, str, int]:
     if utf16:
         return utf16, utf16, 0
     return "utf-8", "utf-8", 0
-
-
-def _decoded_pieces(decoder, blocks: Iterable[bytes]) -> Iterator[str]:
-    try:
-        for block in blocks:
-            piece = decoder.decode(block)
-            if piece:
-                yield piece
-        piece = decoder.decode(b"", True)
-    except Exception:  # a byte that does not decode; an incremental decoder that is stricter than
-        raise _Fallback from None  # decoding whole (UTF-16 without a BOM): decode the whole file
-    if piece:
-        yield piece
-
-
-def _take_head(pieces: Iterator[str]) -> tuple[str, bool]:
-    """Join the first pieces until they hold _HEAD_CHARS characters; True if that is all."""
-    parts: list[str] = []
-    length = 0
-    for piece in pieces:
-        parts.append(piece)
-        length += len(piece)
-        if length >= _HEAD_CHARS:
-            return "".join(parts), False
-    return "".join(parts), True
-
-
-def _parse_text(path: Path, suffix: str, used_encoding: str, head: str, rest: Iterator[str], *,
-                complete: bool) -> Table:
-    """Parse the text ``head`` + ``rest``; ``complete`` says that ``head`` is all of it."""
-    start = 1 if head.startswith("\ufeff") else 0
-    if _BLANK_RE.fullmatch(head, start):
-        if complete:
-            raise InputError(f"{path} is empty")
-        raise _Fallback
-    # Excel writes a "sep=;" line to declare the delimiter and does not show it as a row.
-    declared = _SEP_LINE_RE.match(head, start)
-    if declared:
-        delimiter = declared.group(1)
-        start = declared.end()
-    else:
-        delimiter = _sniff_delimiter(head[start:start + _SNIFF_LIMIT], suffix)
-    pieces = itertools.chain(_slices(head, start, _PIECE_CHARS), rest)
-    frame, header_row = _parse_table(path, pieces, delimiter)
-    return Table(frame=frame, path=path, encoding=used_encoding, sheet=None,
-                 delimiter=delimiter, header_row=header_row)
-
-
-def _slices(text: str, start: int, size: int) -> Iterator[str]:
-    for position in range(start, len(text), size):
-        yield text[position:position + size]
-
-
-def _decode(path: Path, data: bytes, encoding: str | None) -> tuple[str, str]:
-    """Return the text and the encoding used: ``encoding`` if given, else detected."""
-    if encoding is not None:
-        codec = _lookup_codec(path, encoding)
-        try:
-            return data.decode(codec), codec
-        except UnicodeDecodeError as exc:
-            line, shown = _failure_position(data, codec, exc)
-            try:
-                detected = _detect(data)[1]
-            except _Undecodable:
-                detected = None
-            if detected and detected != codec:
-                hint = f"the file looks like {detected} — pass --encoding {detected} or leave --encoding out"
-            else:
-                hint = "pass --encoding with the file's real encoding (e.g. gb18030, utf-16, big5)"
-            raise InputError(f"{path}: line {line} cannot be decoded as {codec} "
-                             f"(bytes {shown}); {hint}") from None
-    try:
-        return _detect(data)
-    except _Undecodable as exc:
-        raise InputError(f"{path}: {exc}; pass --encoding with the file's encoding "
-                         "(e.g. --encoding big5) or save it as UTF-8") from None
-
-
-class _Undecodable(Exception):
-    """No detection rule could decode the bytes; the message says where it failed."""
-
-
-def _detect(data: bytes) -> tuple[str, str]:
-    """Decode by BOM, then BOM-less UTF-16, then strict UTF-8, then GB18030."""
-    for bom, name in _BOMS:
-        if data.startswith(bom):
-            codec = "utf-8" if name == "utf-8-sig" else name  # positions relative to the body
-            body = data[len(bom):]
-            try:
-                return body.decode(codec), name
-            except UnicodeDecodeError as exc:
-                line, shown = _failure_position(body, codec, exc)
-                raise _Undecodable(f"line {line} is not valid {codec.upper()} although the file "
-                                   f"starts with a {codec.upper()} byte-order mark (bytes {shown})") from None
-    utf16 = _guess_bomless_utf16(data)
-    if utf16:
-        try:
-            return data.decode(utf16), utf16
-        except UnicodeDecodeError:
-            pass
-    try:
-        return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError as exc:
-        utf8_line, utf8_bytes = _failure_position(data, "utf-8", exc)
-    try:
-        text = data.decode("gb18030")
-    except UnicodeDecodeError as exc:
-        gb_line, gb_bytes = _failure_position(data, "gb18030", exc)
-    else:
-        # Big5 (traditional, Taiwan/Hong Kong) bytes are mostly valid GB18030 too, but read
-        # that way they give rare characters outside GB2312; real GBK text hardly has any.
-        if _gb2312_share(text) < _BIG5_SUSPECT_SHARE:
-            try:
-                return data.decode("big5"), "big5"
-            except UnicodeDecodeError:
-                pass
-        return text, "gb18030"
-    raise _Undecodable(
-        f"the encoding is neither UTF-8 (line {utf8_line}: bytes {utf8_bytes}) "
-        f"nor GB18030/GBK (line {gb_line}: bytes {gb_bytes})")
 
 
 def _gb2312_share(text: str) -> float:
@@ -375,12 +570,29 @@ def _lookup_codec(path: Path, encoding: str) -> str:
     return info.name
 
 
-def _failure_position(data: bytes, codec: str, exc: UnicodeDecodeError) -> tuple[int, str]:
-    """Return the 1-based line of a decoding failure and the offending bytes in hex."""
-    before = data[: exc.start].decode(codec, errors="replace")
-    line = len(re.split(r"\r\n|\r|\n", before))
-    shown = " ".join(f"{b:02x}" for b in data[exc.start: max(exc.end, exc.start + 1)][:4])
-    return line, shown
+# ------------------------------------------------------------------ parsing text
+
+
+def _take_head(pieces: Iterator[str]) -> tuple[str, bool]:
+    """Join the first pieces until they hold _HEAD_CHARS characters past any blank start;
+    True if that is all of the text."""
+    parts: list[str] = []
+    length = 0
+    content = False
+    for piece in pieces:
+        parts.append(piece)
+        length += len(piece)
+        if not content:
+            rest = piece[1:] if not length - len(piece) and piece.startswith("\ufeff") else piece
+            content = bool(rest) and not rest.isspace()
+        if content and length >= _HEAD_CHARS:
+            return "".join(parts), False
+    return "".join(parts), True
+
+
+def _slices(text: str, start: int, size: int) -> Iterator[str]:
+    for position in range(start, len(text), size):
+        yield text[position:position + size]
 
 
 def _sniff_delimiter(text: str, suffix: str) -> str:
@@ -483,71 +695,15 @@ def _after_last_break(piece: str) -> int:
     return max(piece.rfind("\n", 0, end), piece.rfind("\r", 0, end)) + 1
 
 
-class _Columns:
-    """The body rows of a text table, turned into string columns a chunk of rows at a time.
-
-    Only the rows of the current chunk exist as Python lists and strings; earlier chunks are
-    already compact (Arrow-backed string arrays under pandas 3). Blank rows wait in
-    ``pending`` until a filled row follows them: blank rows at the end of the file are not
-    part of the table.
-    """
-
-    def __init__(self, source: str, header: list[str], header_index: int, chunk_rows: int):
-        self.source = source
-        self.header = header
-        self.size = len(header)  # a text file's rows may not fill more cells than the header has
-        self.first_row = header_index + 2
-        self.width = max((i + 1 for i in _filled_or_named(header)), default=0)
-        self.pending: list[list[str]] = []
-        self.chunk_rows = chunk_rows
-        self.flush_at = chunk_rows
-        self.rows = 0
-        self.failure: str | None = None  # the first row wider than the header, raised after parsing
-        self._strings = _StringChunks()
-        self._chunks: list[list[object]] = [[] for _ in header]
-
-    def widen(self, record: list[str], row: int, first: int, last: int) -> None:
-        """Take in a record with more fields than ``width``: wider, or wider than the header."""
-        used = max((i + 1 for i in _filled(record)), default=0)
-        if used > self.size:
-            if self.failure is None:
-                spans = f" (lines {first}–{last} of the file)" if last > first else ""
-                self.failure = (f"{self.source}: row {row}{spans} has {len(record)} fields but the "
-                                f"header has {self.size}; check the delimiter or quoting")
-        elif used > self.width:
-            self.width = used
-
-    def flush(self, *, final: bool = False) -> None:
-        """Turn the pending rows up to the last filled one into column chunks."""
-        pending, size = self.pending, self.size
-        keep = len(pending)
-        while keep and _is_blank(pending[keep - 1]):
-            keep -= 1
-        if keep and self.failure is None:
-            values = [row if len(row) == size else (row + [""] * size)[:size] for row in pending[:keep]]
-            for chunks, cells in zip(self._chunks, zip(*values)):
-                chunks.append(self._strings.chunk(cells))
-            self.rows += keep
-        del pending[:keep]
-        if final or self.failure is not None:
-            pending.clear()  # blank rows at the end, or rows of a table that is refused
-        self.flush_at = len(pending) + self.chunk_rows
-
-    def frame(self) -> pd.DataFrame:
-        names = _column_names(self.header, self.width, self.source)
-        index = pd.RangeIndex(self.first_row, self.first_row + self.rows, name="row")
-        columns = {name: self._strings.join(chunks) for name, chunks in zip(names, self._chunks)}
-        return pd.DataFrame(columns, index=index, copy=False)
-
-
-class _StringChunks:
+class _StringArrays:
     """Make string arrays of the dtype ``astype(str)`` gives, from tuples of Python strings.
 
     Under pandas 3 that dtype is Arrow-backed: cells go straight into pyarrow arrays (4x faster
-    than ``pd.array``) and the chunks of a column become one chunked array without a copy
-    (20 chunks for a million rows). Joining them into one array measured ~150 MB more at the
-    peak, for little: ``to_numpy``/``tolist``, which the job applies first, take the same time
-    (a boolean filter is slower on chunks: 0.3 s instead of 0.06 s for a million rows).
+    than ``pd.array``), and :func:`pandas.concat` joins the chunks' arrays into one chunked
+    array without a copy (20 chunks for a million rows). Joining them into one array measured
+    ~150 MB more at the peak, for little: ``to_numpy``/``tolist``, which the job applies
+    first, take the same time (a boolean filter is slower on chunks: 0.3 s instead of 0.06 s
+    for a million rows).
     """
 
     def __init__(self):
@@ -558,92 +714,226 @@ class _StringChunks:
 
             self._pa = pyarrow
 
-    def chunk(self, cells: tuple[str, ...]) -> object:
+    def array(self, cells: tuple[str, ...]):
         if self.arrow:
-            return self._pa.array(cells, type=self._pa.large_string())
+            values = self._pa.chunked_array([self._pa.array(cells, type=self._pa.large_string())])
+            return pd.arrays.ArrowStringArray(values, dtype=self.dtype)
         return pd.array(list(cells), dtype=self.dtype)
 
-    def join(self, chunks: list[object]):
-        if self.arrow:
-            values = self._pa.chunked_array(chunks, type=self._pa.large_string())
-            return pd.arrays.ArrowStringArray(values, dtype=self.dtype)
-        return pd.concat([pd.Series(chunk, copy=False) for chunk in chunks], ignore_index=True).array
 
+class _TextParser:
+    """Parse a decoded text into chunks of a str frame indexed by spreadsheet row number.
 
-def _parse_table(path: Path, pieces: Iterator[str], delimiter: str) -> tuple[pd.DataFrame, int]:
-    """Parse records from text pieces into a str frame indexed by spreadsheet row number.
+    Records are read one at a time with the csv module. On opening, the header is found
+    among the first records (blank rows and up to _MAX_TITLE_ROWS title rows skipped) and
+    the columns are named: the header's cells up to its last name, and any further cell the
+    first rows fill (列N). Then every body row is checked against the header and the rows
+    become columns ``chunk_rows`` at a time; blank rows wait until a filled row follows
+    them, as blank rows at the end of the file are not part of the table.
 
-    Records are read one at a time: the header is found among the first rows (blank rows and
-    up to _MAX_TITLE_ROWS title rows skipped), every body row is checked against its width,
-    and rows become columns _CHUNK_ROWS at a time. Errors are raised in the order a
-    whole-file parse finds them: a record that cannot be parsed, a quote left open at the
-    end, an empty file, a header without data, a row wider than the header, a duplicate name.
+    Errors come in the order a whole-file parse finds them: a byte that does not decode, a
+    record that cannot be parsed, a quote left open at the end, an empty file, a row wider
+    than the header (or filling a column the header does not name), a header without data,
+    a duplicate name. A wide row stops the chunks; the rest of the file is parsed (and
+    dropped) before it is reported, so that an earlier-ranked problem further on wins.
     """
-    source = str(path)
-    feed = _LineFeed(pieces)
-    reader = csv.reader(feed, delimiter=delimiter, quotechar='"', doublequote=True)
-    head: list[tuple[list[str], int, int]] = []  # (record, first line, last line) until the header is known
-    filled = 0
-    columns: _Columns | None = None
-    number = consumed = first = 0
-    try:
-        with _field_limit(_MAX_CELL), _gc_paused():  # a 1 MB opinion is one legitimate cell
-            for record in reader:
-                first, consumed = consumed + 1, reader.line_num
-                number += 1
-                if columns is not None:
-                    if len(record) > columns.width:
-                        columns.widen(record, number, first, consumed)
-                    columns.pending.append(record)
-                    if len(columns.pending) >= columns.flush_at:
-                        columns.flush()
-                        feed.forget(first)
-                    continue
-                head.append((record, first, consumed))
-                if not _is_blank(record):
-                    filled += 1
-                    if filled == _HEADER_LOOKAHEAD:
-                        columns = _start_columns(source, head, _CHUNK_ROWS)
-                        head = []
-            if columns is None and filled:
-                columns = _start_columns(source, head, _CHUNK_ROWS)
-    except csv.Error as exc:
-        feed.drain()
-        row = number + 1
-        if "field larger than field limit" in str(exc):
+
+    def __init__(self, path: Path, suffix: str, stream: _TextStream, chunk_rows: int):
+        self.path = path
+        self.source = str(path)
+        self.chunk_rows = chunk_rows
+        pieces = iter(stream)
+        head, complete = _take_head(pieces)
+        start = 1 if head.startswith("\ufeff") else 0
+        if _BLANK_RE.fullmatch(head, start):
+            raise InputError(f"{path} is empty")
+        # Excel writes a "sep=;" line to declare the delimiter and does not show it as a row.
+        declared = _SEP_LINE_RE.match(head, start)
+        if declared:
+            self.delimiter = declared.group(1)
+            start = declared.end()
+        else:
+            self.delimiter = _sniff_delimiter(head[start:start + _SNIFF_LIMIT], suffix)
+        self.feed = _LineFeed(itertools.chain(_slices(head, start, _PIECE_CHARS), pieces))
+        del head
+        self.reader = csv.reader(self.feed, delimiter=self.delimiter, quotechar='"', doublequote=True)
+        self.number = self.first = self.consumed = 0  # records read; lines of the last record
+        self.failure: str | None = None  # the first row wider than the header
+        self.pending: list[list[str]] = []  # body rows not yet in a chunk
+        self.flush_at = chunk_rows
+        self.rows = 0  # body rows given out in chunks
+        self.last: list[pd.DataFrame] | None = None  # the last chunks, once the text is all parsed
+        self.names: list[str] | None = None
+        self._strings = _StringArrays()
+        self._open()
+
+    # -- opening: the header and the first rows
+
+    def _open(self) -> None:
+        head: list[tuple[list[str], int, int]] = []  # (record, first line, last line)
+        filled = 0
+        reader = self.reader
+        ended = False
+        try:
+            with _field_limit(_MAX_CELL), _gc_paused():  # a 1 MB opinion is one legitimate cell
+                for record in reader:
+                    self.first, self.consumed = self.consumed + 1, reader.line_num
+                    self.number += 1
+                    head.append((record, self.first, self.consumed))
+                    if not _is_blank(record):
+                        filled += 1
+                        if filled == _HEADER_LOOKAHEAD:
+                            break
+                else:
+                    ended = True
+        except csv.Error as exc:
+            raise self._parse_error(exc) from None
+        if ended:  # the whole text was parsed while looking for the header
+            self._check_quotes()
+            if not filled:
+                raise InputError(f"{self.source} is empty")
+            self._start(head)
+            self.last = self._finish()
+        else:
+            self._start(head)
+            self.names = _column_names(self.header, self.width, self.source)
+
+    def _start(self, head: list[tuple[list[str], int, int]]) -> None:
+        """Find the header among the first records and take the records after it as body rows."""
+        rows = [record for record, _, _ in head]
+        last = len(rows)
+        while last and _is_blank(rows[last - 1]):
+            last -= 1
+        header_index = _find_header(rows[:last], same_width=True)
+        self.header = rows[header_index]
+        self.header_row = header_index + 1
+        self.next_row = header_index + 2
+        self.size = len(self.header)  # a text file's rows may not fill more cells than the header has
+        self.width = max((i + 1 for i in _filled_or_named(self.header)), default=0)
+        self.width_fixed = False  # the first rows may still add unnamed columns (列N)
+        for row, (record, first, last_line) in enumerate(head[header_index + 1:], header_index + 2):
+            if len(record) > self.width:
+                self._widen(record, row, first, last_line)
+            self.pending.append(record)
+        self.width_fixed = True
+
+    # -- the chunks
+
+    def chunks(self) -> Iterator[pd.DataFrame]:
+        if self.last is not None:
+            yield from self.last
+            return
+        yield from self._cut()
+        while self.last is None:
+            yield from self._parse_some()
+        yield from self.last
+
+    def _parse_some(self) -> list[pd.DataFrame]:
+        """Parse records until a chunk is ready (its frames), or to the end of the text."""
+        reader, pending = self.reader, self.pending
+        width = self.width
+        try:
+            with _field_limit(_MAX_CELL), _gc_paused():
+                for record in reader:
+                    self.first, self.consumed = self.consumed + 1, reader.line_num
+                    self.number += 1
+                    if len(record) > width:
+                        self._widen(record, self.number, self.first, self.consumed)
+                    pending.append(record)
+                    if len(pending) >= self.flush_at:
+                        frames = self._cut()
+                        if frames:
+                            self.feed.forget(self.first)
+                            return frames
+        except csv.Error as exc:
+            raise self._parse_error(exc) from None
+        self._check_quotes()
+        self.last = self._finish()
+        return []
+
+    def _cut(self) -> list[pd.DataFrame]:
+        """Turn the pending rows up to the last filled one into chunks of chunk_rows rows."""
+        pending, size = self.pending, self.chunk_rows
+        if self.failure is not None:
+            pending.clear()  # rows of a table that is refused
+            self.flush_at = size
+            return []
+        keep = len(pending)
+        while keep and _is_blank(pending[keep - 1]):
+            keep -= 1
+        frames = []
+        taken = 0
+        while keep - taken >= size:
+            frames.append(self._frame(pending[taken:taken + size]))
+            taken += size
+        del pending[:taken]
+        self.flush_at = len(pending) + size - (keep - taken)
+        return frames
+
+    def _finish(self) -> list[pd.DataFrame]:
+        """The last chunks, once all records are parsed; raise the problems found on the way."""
+        pending = self.pending
+        keep = len(pending)
+        while keep and _is_blank(pending[keep - 1]):
+            keep -= 1
+        del pending[keep:]  # blank rows at the end
+        if self.failure is not None:
+            raise InputError(self.failure)
+        if not self.rows and not pending:
+            raise InputError(f"{self.source} has a header row but no data rows")
+        if self.names is None:
+            self.names = _column_names(self.header, self.width, self.source)
+        frames = [self._frame(pending[start:start + self.chunk_rows])
+                  for start in range(0, len(pending), self.chunk_rows)]
+        pending.clear()
+        return frames
+
+    def _frame(self, rows: list[list[str]]) -> pd.DataFrame:
+        size, width = self.size, self.width
+        values = [row if len(row) == size else (row + [""] * size)[:size] for row in rows]
+        columns = {name: self._strings.array(cells)
+                   for name, cells in zip(self.names, itertools.islice(zip(*values), width))}
+        index = pd.RangeIndex(self.next_row, self.next_row + len(rows), name="row")
+        self.next_row += len(rows)
+        self.rows += len(rows)
+        return pd.DataFrame(columns, index=index, copy=False)
+
+    # -- problems
+
+    def _widen(self, record: list[str], row: int, first: int, last: int) -> None:
+        """Take in a record with more fields than ``width``: wider, or wider than the header."""
+        used = max((i + 1 for i in _filled(record)), default=0)
+        if used <= self.width or self.failure is not None:
+            return
+        spans = f" (lines {first}–{last} of the file)" if last > first else ""
+        if used > self.size:
+            self.failure = (f"{self.source}: row {row}{spans} has {len(record)} fields but the "
+                            f"header has {self.size}; check the delimiter or quoting")
+        elif self.width_fixed:
+            letter = _column_letter(used)
+            self.failure = (f"{self.source}: row {row}{spans} has a value in column {letter}, which has "
+                            f"no name in the header (row {self.header_row}) and is empty in the rows "
+                            f"above; give column {letter} a name in the header or delete the value")
+        else:
+            self.width = used
+
+    def _check_quotes(self) -> None:
+        if self.consumed > self.first and _ends_inside_quotes(self.feed.tail(self.first), self.delimiter):
             raise InputError(
-                f"{path}: row {row} (from line {consumed + 1}) has a cell longer than "
+                f"{self.path}: row {self.number}: a double quote (\") on line {self.first} opens a field "
+                f"that is never closed, so lines {self.first}–{self.consumed} were read as one cell; "
+                "fix the quoting")
+
+    def _parse_error(self, exc: csv.Error) -> InputError:
+        self.feed.drain()  # a byte further on that does not decode is reported first
+        row, line = self.number + 1, self.consumed + 1
+        if "field larger than field limit" in str(exc):
+            return InputError(
+                f"{self.path}: row {row} (from line {line}) has a cell longer than "
                 f"{csv.field_size_limit()} characters — most likely a double quote (\") opens a "
-                "field that is never closed; fix the quoting") from None
-        raise InputError(f"{path}: row {row} (from line {consumed + 1}) cannot be parsed "
-                         f"({exc}); check the quoting") from None
-    if consumed > first and _ends_inside_quotes(feed.tail(first), delimiter):
-        raise InputError(
-            f"{path}: row {number}: a double quote (\") on line {first} opens a field that "
-            f"is never closed, so lines {first}–{consumed} were read as one cell; fix the quoting")
-    if columns is None:
-        raise InputError(f"{source} is empty")
-    columns.flush(final=True)
-    if columns.failure is not None:
-        raise InputError(columns.failure)
-    if not columns.rows:
-        raise InputError(f"{source} has a header row but no data rows")
-    return columns.frame(), columns.first_row - 1
-
-
-def _start_columns(source: str, head: list[tuple[list[str], int, int]], chunk_rows: int) -> _Columns:
-    """Find the header among the first records and take the records after it as body rows."""
-    rows = [record for record, _, _ in head]
-    last = len(rows)
-    while last and _is_blank(rows[last - 1]):
-        last -= 1
-    header_index = _find_header(rows[:last], same_width=True)
-    columns = _Columns(source, rows[header_index], header_index, chunk_rows)
-    for row, (record, first, last_line) in enumerate(head[header_index + 1:], header_index + 2):
-        if len(record) > columns.width:
-            columns.widen(record, row, first, last_line)
-        columns.pending.append(record)
-    return columns
+                "field that is never closed; fix the quoting")
+        return InputError(f"{self.path}: row {row} (from line {line}) cannot be parsed "
+                          f"({exc}); check the quoting")
 
 
 @contextlib.contextmanager
@@ -651,7 +941,8 @@ def _gc_paused():
     """Pause the cyclic garbage collector while records are parsed, and restore it.
 
     A million records are millions of new lists and strings, none in a reference cycle;
-    the collector would walk them again and again (it tripled the parse time).
+    the collector would walk them again and again (it tripled the parse time). It runs
+    again between chunks, while the caller works on them.
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -664,10 +955,10 @@ def _gc_paused():
 
 @contextlib.contextmanager
 def _field_limit(limit: int):
-    """Raise the csv module's cell-size limit for one parse and restore it afterwards.
+    """Raise the csv module's cell-size limit while records are parsed and restore it.
 
     The limit is process-wide in the csv module (there is no per-reader setting), so it is
-    put back as soon as the file is parsed.
+    put back before a chunk is handed out.
     """
     previous = csv.field_size_limit()
     csv.field_size_limit(max(previous, min(limit, _MAX_CELL)))
@@ -961,9 +1252,14 @@ def _option(role: str) -> str:
     return f"--{role}-col"
 
 
-def resolve_columns(table: Table, *, aliases: ColumnAliases | None = None,
+def resolve_columns(table: Table | ChunkedTable, *, aliases: ColumnAliases | None = None,
                     **explicit: str | None) -> dict[str, str | None]:
     """Map each role in ROLES to a column of ``table``, or None when it has none.
+
+    table: a :class:`Table`, or a :class:`ChunkedTable` before its chunks are read. Only a
+        Table's values are looked at: it refuses a detected text column holding only
+        numbers, and hints at the column with the longest values in its messages; a
+        ChunkedTable is resolved from its header names alone.
 
     explicit: role=column pairs (``text="留言"``) that override detection; None means
         detect, "" means the role has no column. Every other role is detected from the
@@ -977,7 +1273,7 @@ def resolve_columns(table: Table, *, aliases: ColumnAliases | None = None,
         raise TypeError(f"resolve_columns() got unknown role(s) {', '.join(unknown)}; "
                         f"roles are {', '.join(ROLES)}")
     aliases = aliases if aliases is not None else load_column_aliases()
-    columns = [str(c) for c in table.frame.columns]
+    columns = table.columns
     listing = ", ".join(columns)
     result: dict[str, str | None] = dict.fromkeys(ROLES)
     claimed: dict[str, str] = {}
@@ -1017,7 +1313,8 @@ def resolve_columns(table: Table, *, aliases: ColumnAliases | None = None,
         raise ColumnError(f"{table.source}: no opinion-text column found; columns are "
                           f"{listing} — pass {_option('text')} with the column that holds "
                           f"the opinions{hint}")
-    if "text" not in fixed:  # a column the analyst named is taken as given (its numbers are rejected rows)
+    # a column the analyst named is taken as given (its numbers are rejected rows)
+    if "text" not in fixed and isinstance(table, Table):
         _check_text_is_not_numbers(table, result["text"], [c for c in columns if c != result["text"]])
     return result
 
@@ -1076,7 +1373,7 @@ def _detect_roles(columns: list[str], aliases: ColumnAliases, skip: set[str]) ->
 
 
 def _suggest(role: str, wanted: str, columns: list[str], aliases: ColumnAliases,
-             table: Table) -> str | None:
+             table: Table | ChunkedTable) -> str | None:
     """Name the column the analyst probably meant: a near spelling, else the detected one."""
     close = difflib.get_close_matches(wanted, columns, n=1, cutoff=0.5)
     if close:
@@ -1087,7 +1384,9 @@ def _suggest(role: str, wanted: str, columns: list[str], aliases: ColumnAliases,
     return _longest_text_column(table, columns) if role == "text" else None
 
 
-def _longest_text_column(table: Table, columns: list[str]) -> str | None:
+def _longest_text_column(table: Table | ChunkedTable, columns: list[str]) -> str | None:
+    if not isinstance(table, Table):
+        return None  # the values are not read yet
     best, best_length = None, 0.0
     for column in columns:
         lengths = table.frame[column].str.len()
