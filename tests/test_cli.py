@@ -94,7 +94,8 @@ def test_run_json_records_versions_and_timings(runner, tmp_path):
     runner.invoke(main, ["run", str(FIXTURES / "comments_utf8_bom.csv"), "--out", str(tmp_path), "-q"])
     info = json.loads((tmp_path / "run.json").read_text(encoding="utf-8"))
     assert info["textmine_version"] and info["versions"]["jieba"]
-    assert {"read", "clean", "deduplicate", "mask_classify", "aggregate", "write"} <= set(info["timings_s"])
+    assert {"read", "clean_mask_classify", "offices", "deduplicate", "write_rows", "aggregate",
+            "write"} <= set(info["timings_s"])
     assert len(info["input"]["sha256"]) == 64
 
 

@@ -67,7 +67,7 @@ def representative_opinions(texts: Sequence[str], groups: dict[tuple, list[int]]
 
     if not groups:
         return {}
-    candidates = {key: _spread(sorted(rows), TYPICAL_CANDIDATES) for key, rows in groups.items()}
+    candidates = typical_candidates(groups)
     used = sorted(set().union(*candidates.values()))
     line = {pos: i for i, pos in enumerate(used)}
     # the opening of a very long text says what it is about; segmenting 1 MB would take seconds
@@ -102,6 +102,22 @@ def representative_opinions(texts: Sequence[str], groups: dict[tuple, list[int]]
     return chosen
 
 
+def typical_candidates(groups: dict[tuple, list[int]]) -> dict[tuple, list[int]]:
+    """The positions of each group that :func:`representative_opinions` compares: all of a
+    group's, in order, or ``TYPICAL_CANDIDATES`` of them spread evenly. Only these texts
+    are ever read, so a job streaming its opinions keeps just these in memory."""
+    return {key: _spread(sorted(rows), TYPICAL_CANDIDATES) for key, rows in groups.items()}
+
+
+def theme_groups(comments: pd.DataFrame) -> dict[tuple, list[int]]:
+    """The positions (0-based, in ``comments`` order) of the opinions of each (office, theme)."""
+    return _positions(explode_themes(comments[["office", "themes"]].assign(_pos=np.arange(len(comments)))))
+
+
+def _positions(long: pd.DataFrame) -> dict[tuple, list[int]]:
+    return {key: list(frame["_pos"]) for key, frame in long.groupby(["office", "theme"], sort=False)}
+
+
 def rectification_items(comments: pd.DataFrame, summary: pd.DataFrame, taxonomy: Taxonomy,
                         offices: OfficeDirectory, tokenizer: Callable[[str], list[str]],
                         *, n_examples: int = 3, top_phrases: int = 3,
@@ -132,7 +148,7 @@ def rectification_items(comments: pd.DataFrame, summary: pd.DataFrame, taxonomy:
     texts = comments["text"].tolist()
     who = _evaluator_ids(evaluators, len(comments))
     long = explode_themes(comments[["office", "themes", "evidence"]].assign(_pos=np.arange(len(comments)), _who=who))
-    groups = {key: list(frame["_pos"]) for key, frame in long.groupby(["office", "theme"], sort=False)}
+    groups = _positions(long)
     distinct = {key: frame["_who"].nunique() for key, frame in long.groupby(["office", "theme"], sort=False)}
     examples = representative_opinions(texts, groups, tokenizer, n=n_examples)
     phrases = _top_phrases(long, top_phrases)

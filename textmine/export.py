@@ -57,14 +57,42 @@ def _neutralise_column(values: pd.Series) -> pd.Series:
 
 def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     """Write ``frame`` as UTF-8 (with BOM) CSV, neutralising formula-like text cells."""
-    safe = frame.copy()
-    for column in safe.columns:
-        if not pd.api.types.is_numeric_dtype(safe[column]):
-            safe[column] = _neutralise_column(safe[column])
-    safe.columns = [neutralise_formula(str(c)) for c in safe.columns]
-    with atomic_path(path) as tmp:
-        safe.to_csv(tmp, index=False, encoding=CSV_ENCODING, lineterminator="\n")
+    with CsvWriter(path) as writer:
+        writer.write(frame)
     return Path(path)
+
+
+class CsvWriter:
+    """Write one CSV file from a sequence of frames with the same columns (chunk by chunk),
+    as :func:`write_csv` writes one frame: the header once, formula-like cells neutralised,
+    and the file moved into place only when the ``with`` block ends without an error."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.rows = 0
+        self._header: list[str] | None = None
+
+    def __enter__(self) -> "CsvWriter":
+        self._atomic = atomic_path(self.path)
+        self._handle = open(self._atomic.__enter__(), "w", encoding=CSV_ENCODING, newline="")
+        return self
+
+    def write(self, frame: pd.DataFrame) -> None:
+        header = [str(c) for c in frame.columns]
+        if self._header is not None and header != self._header:
+            raise ValueError(f"{self.path}: columns {header} differ from the first chunk's {self._header}")
+        safe = frame.copy()
+        for column in safe.columns:
+            if not pd.api.types.is_numeric_dtype(safe[column]):
+                safe[column] = _neutralise_column(safe[column])
+        safe.columns = [neutralise_formula(c) for c in header]
+        safe.to_csv(self._handle, index=False, header=self._header is None, lineterminator="\n")
+        self._header = header
+        self.rows += len(frame)
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self._handle.close()
+        self._atomic.__exit__(exc_type, exc, tb)
 
 
 def write_json(data: dict, path: str | Path) -> Path:

@@ -6,10 +6,13 @@ in memory (for notebooks and tests). Every input row ends either in ``comments``
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
+import tempfile
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -19,12 +22,12 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .aggregate import office_overview, office_theme_summary, rectification_items
+from .aggregate import office_overview, office_theme_summary, rectification_items, theme_groups, typical_candidates
 from .classify import LexiconThemeClassifier, ThemeClassifier, theme_table
 from .clean import NonSubstantiveFilter, clean_text, comparison_key, describe_reason, find_duplicates
 from .errors import InputError, TextmineError
 from .flood import flood_key, flood_summary, reject_floods
-from .export import rectification_markdown, write_csv, write_json, write_rectification_xlsx, write_text
+from .export import CsvWriter, rectification_markdown, write_csv, write_json, write_rectification_xlsx, write_text
 from .offices import OfficeDirectory
 from .read import read_table, resolve_columns
 from .parallel import SerialMapper, make_mapper, per_distinct, submit_distinct
@@ -32,6 +35,7 @@ from .redact import IDENTITY_PLACEHOLDERS, Masker, replace_known
 from .resources import corpus_path, library_versions
 from .scoring import rating_frame
 from .segment import Segmenter
+from .stream import Interner, Spill, text_hash
 from .taxonomy import Taxonomy, load_taxonomy
 
 # roles copied from the input into comments.csv (evaluator identity never is)
@@ -70,16 +74,54 @@ class Toolkit:
 
 @dataclass
 class Analysis:
-    """The job's result tables plus the run record written to ``run.json``."""
+    """The job's result tables plus the run record written to ``run.json``.
 
-    comments: pd.DataFrame
-    rejects: pd.DataFrame
+    ``comments`` and ``rejects`` hold one row per input row. A job run with
+    ``keep_rows=False`` (a large input, see :func:`run`) does not keep them in memory:
+    they are read back from the ``comments.csv`` and ``rejects.csv`` it wrote into
+    ``rows_dir`` when first asked for (as the files have them: every cell a string but
+    the row numbers, formula-like text with its leading apostrophe).
+    """
+
+    _comments: pd.DataFrame | None
+    _rejects: pd.DataFrame | None
     summary: pd.DataFrame
     items: pd.DataFrame
     overview: pd.DataFrame
     info: dict = field(default_factory=dict)
     # every input row with a satisfaction value, also rows whose text was rejected (for scoring)
     ratings: pd.DataFrame = field(default_factory=pd.DataFrame)
+    rows_dir: Path | None = None
+
+    @property
+    def comments(self) -> pd.DataFrame:
+        if self._comments is None:
+            self._comments = _read_rows(self.rows_dir, "comments.csv")
+        return self._comments
+
+    @property
+    def rejects(self) -> pd.DataFrame:
+        if self._rejects is None:
+            self._rejects = _read_rows(self.rows_dir, "rejects.csv")
+        return self._rejects
+
+
+def _read_rows(directory: Path | None, name: str) -> pd.DataFrame:
+    if directory is None:
+        raise TextmineError(f"the rows of this analysis were not kept and {name} was not written")
+    frame = pd.read_csv(Path(directory) / name, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    frame["row_id"] = _numbers(frame["row_id"])
+    if "duplicate_of" in frame:
+        frame["duplicate_of"] = pd.array([int(v) if v else pd.NA for v in frame["duplicate_of"]], dtype="Int64")
+    return frame
+
+
+def _numbers(values: pd.Series) -> pd.Series:
+    """Row numbers read back as integers (they are spreadsheet rows unless the caller gave others)."""
+    try:
+        return values.astype(np.int64)
+    except ValueError:
+        return values
 
 
 def clean_many(values) -> list[str]:
@@ -106,17 +148,23 @@ class _Stopwatch:
             self.timings[name] = round(self.timings.get(name, 0.0) + time.perf_counter() - start, 4)
 
 
-def analyse(frame: pd.DataFrame, columns: dict[str, str | None], toolkit: Toolkit, *,
+CHUNK_ROWS = 50_000  # rows analysed at a time: the texts of one chunk at most are in memory
+
+
+def analyse(frame: pd.DataFrame | Iterable[pd.DataFrame], columns: dict[str, str | None], toolkit: Toolkit, *,
             keep_duplicates: bool = False, n_examples: int = 3,
             keep_floods: bool = False, flood_min: int = 5, min_evaluators: int = 3,
-            stopwatch: _Stopwatch | None = None, mapper: SerialMapper | None = None) -> Analysis:
+            stopwatch: _Stopwatch | None = None, mapper: SerialMapper | None = None,
+            out_dir: str | Path | None = None, keep_rows: bool = True, chunk_rows: int | None = None,
+            max_offices: int = 0, source: str = "the input") -> Analysis:
     """Analyse a table of opinions.
 
     Parameters
     ----------
-    frame : DataFrame
-        The input rows; its index is used as ``row_id`` (the spreadsheet row number
-        when read with :func:`textmine.read.read_table`).
+    frame : DataFrame, or an iterable of DataFrames
+        The input rows; the index is used as ``row_id`` (the spreadsheet row number
+        when read with :func:`textmine.read.read_table`). An iterable gives the rows of one
+        table chunk by chunk, in order (e.g. :func:`textmine.read.read_chunks`).
     columns : dict
         Role → column name, as returned by :func:`textmine.read.resolve_columns`;
         ``text`` is required, the other roles optional.
@@ -132,98 +180,316 @@ def analyse(frame: pd.DataFrame, columns: dict[str, str | None], toolkit: Toolki
         Runs the per-text steps (cleaning, masking, classifying, segmenting); a
         :func:`textmine.parallel.make_mapper` spreads them over worker processes. The
         default runs them here. The results are the same either way.
+    out_dir, keep_rows : path, bool
+        With ``out_dir``, ``comments.csv`` and ``rejects.csv`` are written there as the rows
+        are finished. ``keep_rows=False`` keeps them out of memory: ``Analysis.comments``
+        and ``rejects`` are then read back from those files when asked for.
+    chunk_rows : int
+        Rows analysed at a time (default :data:`CHUNK_ROWS`). Only one or two chunks' texts are in memory at once;
+        of the rest the job keeps a few numbers per row (codes of the office, theme set and
+        writer, 64-bit hashes of the text's duplicate keys) and the texts it quotes.
+    max_offices : int
+        Refuse an office column naming more offices than this (0: no limit); ``source``
+        names the input in that message.
+
+    The result is the same, row for row, for any ``chunk_rows`` and any mapper.
     """
     watch = stopwatch or _Stopwatch()
     mapper = mapper or SerialMapper(toolkit)
-    text_col = columns.get("text")
-    if not text_col:
+    if not columns.get("text"):
         raise TextmineError("no text column given")
-    with watch.stage("clean"):
-        work = pd.DataFrame({"row_id": frame.index.to_numpy()})
-        raw_text = frame[text_col].fillna("").astype(str).to_numpy()
-        prepared = per_distinct(_prepare_task, raw_text, mapper)
-        work["text"] = _objects(p[0] for p in prepared)
-        identity = {role: frame[columns[role]].fillna("").astype(str).str.strip().to_numpy()
-                    for role in IDENTITY_ROLES if columns.get(role)}
-        # masking and theme tagging need nothing from the steps below: the workers do them
-        # while this process resolves offices and looks for floods and duplicates
-        tagged = submit_distinct(_mask_and_tag_task, _with_identity_masked(work["text"], identity), mapper)
-        office_col = columns.get("office")
-        written = frame[office_col].fillna("").astype(str).to_numpy() if office_col else [""] * len(frame)
-        work["office_as_written"] = _objects(clean_many(written))
-        # resolved after cleaning, so that 市監局 and "市监局&nbsp;" find 市监局's entry
-        resolved = toolkit.offices.resolve_many(work["office_as_written"])
-        work["office"] = _objects(resolved["office"])
-        work["_known"] = resolved["office_known"].to_numpy()
-        for role in PASSTHROUGH_ROLES:
-            if columns.get(role):
-                work[role] = _objects(clean_many(frame[columns[role]].fillna("").astype(str)))
-        work["reason_code"] = _objects(p[1] for p in prepared)
-        work["duplicate_of"] = None
-    with watch.stage("deduplicate"):
-        floods = reject_floods(work, identity, work["date"].tolist() if "date" in work else None,
-                               keep=keep_floods, min_copies=flood_min, keys=[p[3] for p in prepared])
-        if not keep_duplicates:
-            scope = ["office"]
-            if columns.get("evaluator"):
-                work["_evaluator"] = _objects(frame[columns["evaluator"]].fillna("").astype(str))
-                scope.append("_evaluator")
-            work["_raw"] = _objects(t.strip() for t in raw_text)  # exact duplicates: the text as written
-            work["_key"] = _objects(p[2] for p in prepared)
-            candidates = work[work["reason_code"].isna()]
-            dups = find_duplicates(candidates, text="_raw", key="_key", by=scope, row_id="row_id")
-            work.loc[dups.index, "reason_code"] = work.loc[dups.index, "reason_code"].where(
-                dups["reason"].isna(), dups["reason"])
-            work.loc[dups.index, "duplicate_of"] = dups["duplicate_of"]
-            work = work.drop(columns=["_raw", "_key", *scope[1:]])
-        del prepared, raw_text
-    with watch.stage("mask_classify"):  # waiting for the workers (all of the work with one process)
-        tagged = tagged()
-        work["text"] = _objects(masked for masked, _ in tagged)
-        # who wrote each opinion, for the min_evaluators rule (never written out)
-        work["_who"] = _objects(next((identity[r] for r in IDENTITY_ROLES if r in identity), [""] * len(work)))
-        rejected = work["reason_code"].notna()
-        accepted = work[~rejected].reset_index(drop=True)
-        themes = _theme_frame([row for (_, row), out in zip(tagged, rejected) if not out], toolkit)
-        del tagged
-        accepted = pd.concat([accepted, themes], axis=1)
+    chunk_rows = CHUNK_ROWS if chunk_rows is None else chunk_rows
+    if not isinstance(chunk_rows, int) or chunk_rows < 1:
+        raise ValueError(f"chunk_rows must be a positive integer, got {chunk_rows!r}")
+    rows = _RowState(columns, toolkit)
+    with tempfile.TemporaryDirectory(prefix=".textmine-rows-", dir=out_dir) as tmp, \
+            Spill(Path(tmp) / "rows.pickle") as spill:
+        pending = None
+        for chunk in _timed(_chunks(frame, chunk_rows, columns), watch, "read"):
+            with watch.stage("clean_mask_classify"):  # started here, done by the workers
+                texts = submit_distinct(_texts_task, rows.text_items(chunk), mapper)
+            with watch.stage("offices"):  # meanwhile
+                started = rows.add_chunk(chunk)
+                rows.check_office_count(max_offices, source)
+            if pending is not None:
+                with watch.stage("clean_mask_classify"):
+                    spill.write(rows.finish_chunk(*pending))
+            pending = (started, texts)
+        with watch.stage("clean_mask_classify"):
+            spill.write(rows.finish_chunk(*pending))
+        with watch.stage("deduplicate"):
+            floods = rows.decide(keep_duplicates=keep_duplicates, keep_floods=keep_floods, flood_min=flood_min)
+        with watch.stage("write_rows"):
+            opinions, comments, rejects = rows.write(spill, out_dir=out_dir, keep=keep_rows)
     with watch.stage("aggregate"):
-        comment_cols = ["row_id", "office", "office_as_written"] + [r for r in PASSTHROUGH_ROLES if r in work] \
-            + ["text"] + list(themes.columns)   # themes, theme_names, evidence (+ confidence from a model)
-        comments = accepted[comment_cols].copy()
-        comments.insert(2, "category", comments["office"].map(toolkit.offices.category))
-        rejects = work[rejected].copy()
-        rejects["reason"] = [describe_reason(c, d) for c, d in zip(rejects["reason_code"], rejects["duplicate_of"])]
-        rejects["duplicate_of"] = pd.array(rejects["duplicate_of"].tolist(), dtype="Int64")
-        rejects = rejects[["row_id", "office", "text", "reason_code", "reason", "duplicate_of"]].reset_index(drop=True)
-        summary = office_theme_summary(comments, toolkit.taxonomy)
-        items = rectification_items(comments, summary, toolkit.taxonomy, toolkit.offices,
+        summary = office_theme_summary(opinions, toolkit.taxonomy)
+        items = rectification_items(opinions, summary, toolkit.taxonomy, toolkit.offices,
                                     _Tokenizer(toolkit, mapper), n_examples=n_examples,
-                                    evaluators=accepted["_who"].tolist(), min_evaluators=min_evaluators)
-        overview = office_overview(comments, items, toolkit.offices)
-        ratings = rating_frame(work, frame, columns)
-        ratings["category"] = ratings["office"].map(toolkit.offices.category)
-    if len(comments) + len(rejects) != len(frame):  # pragma: no cover - an invariant, not an input error
-        raise AssertionError(f"row accounting broken: {len(comments)} + {len(rejects)} != {len(frame)}")
-    unknown = work.loc[~work["_known"], "office"].value_counts()
+                                    evaluators=rows.writers(), min_evaluators=min_evaluators)
+        overview = office_overview(opinions, items, toolkit.offices)
+        ratings = rows.ratings()
+    counts = rows.counts
+    if counts["accepted"] + counts["rejected"] != rows.n:  # pragma: no cover - an invariant, not an input error
+        raise AssertionError(f"row accounting broken: {counts['accepted']} + {counts['rejected']} != {rows.n}")
     info = {
         "counts": {
-            "input_rows": int(len(frame)),
-            "accepted": int(len(comments)),
-            "rejected": int(len(rejects)),
-            "rejected_by_reason": {k: int(v) for k, v in rejects["reason_code"].value_counts().sort_index().items()},
-            "with_theme": int((comments["themes"] != "").sum()),
+            "input_rows": rows.n,
+            "accepted": counts["accepted"],
+            "rejected": counts["rejected"],
+            "rejected_by_reason": counts["rejected_by_reason"],
+            "with_theme": int((opinions["themes"] != "").sum()),
         },
         "themes": {code: int(summary.loc[summary["theme"] == code, "count"].sum()) for code in toolkit.taxonomy.codes},
         "offices": {
-            "count": int(comments["office"].nunique()),
-            "unknown": {str(k): int(v) for k, v in unknown.sort_index().items()},
+            "count": int(opinions["office"].nunique()),
+            "unknown": {str(k): int(v) for k, v in sorted(rows.unknown_offices.items())},
         },
         "columns": {role: col for role, col in columns.items() if col},
         "floods": flood_summary(floods, kept=keep_floods),
         "timings_s": watch.timings,
     }
     return Analysis(comments, rejects, summary, items, overview, info, ratings)
+
+
+def _chunks(frame, chunk_rows: int, columns: dict[str, str | None]) -> Iterator[pd.DataFrame]:
+    """The input in chunks of at most ``chunk_rows`` rows; at least one (maybe empty) chunk."""
+    if isinstance(frame, pd.DataFrame):
+        for start in range(0, max(len(frame), 1), chunk_rows):
+            yield frame.iloc[start:start + chunk_rows]
+        return
+    empty = True
+    for chunk in frame:
+        empty = False
+        for start in range(0, len(chunk), chunk_rows):
+            yield chunk.iloc[start:start + chunk_rows]
+    if empty:
+        yield pd.DataFrame(columns=list(dict.fromkeys(c for c in columns.values() if c)), dtype=object)
+
+
+def _timed(iterable, watch: _Stopwatch, stage: str):
+    """Iterate, adding the time spent waiting for each item to ``stage``."""
+    iterator = iter(iterable)
+    while True:
+        with watch.stage(stage):
+            item = next(iterator, _END)
+        if item is _END:
+            return
+        yield item
+
+
+_END = object()
+
+
+class _RowState:
+    """What :func:`analyse` keeps of every row between reading it and writing it out:
+    small codes and hashes (see :mod:`textmine.stream`), never the texts."""
+
+    def __init__(self, columns: dict[str, str | None], toolkit: Toolkit):
+        self.columns = columns
+        self.toolkit = toolkit
+        self.identity_roles = [r for r in IDENTITY_ROLES if columns.get(r)]
+        self.passthrough = [r for r in PASSTHROUGH_ROLES if columns.get(r)]
+        self.n = 0
+        self.offices = Interner()
+        self.themes, self.evidence, self.dates, self.scope = Interner(), Interner(), Interner(), Interner()
+        self.identity = {role: Interner() for role in self.identity_roles}
+        self.parts: dict[str, list[np.ndarray]] = {}
+        self.unknown_offices: Counter = Counter()
+        self._first_unknown: tuple[str, object] | None = None
+        self._ratings: list[pd.DataFrame] = []
+
+    # -- pass 1: chunk by chunk ---------------------------------------------------------
+    def text_items(self, chunk: pd.DataFrame) -> list:
+        """Per row: the text as written, and its writer's identity values with their placeholders."""
+        raw = _strings(chunk[self.columns["text"]])
+        if not self.identity_roles:
+            return [(text, ()) for text in raw]
+        values = [_strings(chunk[self.columns[r]], strip=True) for r in self.identity_roles]
+        holders = [IDENTITY_PLACEHOLDERS[r] for r in self.identity_roles]
+        return [(text, tuple(zip(known, holders))) for text, *known in zip(raw, *values)]
+
+    def add_chunk(self, chunk: pd.DataFrame) -> dict:
+        """Resolve offices and copy the other columns of ``chunk``; keep the row codes."""
+        columns = self.columns
+        office_col = columns.get("office")
+        written = _objects(clean_many(_strings(chunk[office_col]) if office_col else [""] * len(chunk)))
+        # resolved after cleaning, so that 市監局 and "市监局&nbsp;" find 市监局's entry
+        resolved = self.toolkit.offices.resolve_many(written)
+        office = resolved["office"].to_numpy(dtype=object)
+        known = resolved["office_known"].to_numpy(dtype=bool)
+        for name, count in pd.Series(office[~known]).value_counts().items():
+            self.unknown_offices[name] += int(count)
+        if self._first_unknown is None and not known.all():
+            first = int((~known).argmax())
+            self._first_unknown = (office[first], chunk.index[first])
+        out = pd.DataFrame({"office_as_written": written})
+        for role in self.passthrough:
+            out[role] = _objects(clean_many(_strings(chunk[columns[role]])))
+        keep = {"row_id": chunk.index.to_numpy(), "office": self.offices.codes(office)}
+        for role in self.identity_roles:
+            keep[f"id_{role}"] = self.identity[role].codes(_strings(chunk[columns[role]], strip=True))
+        if columns.get("evaluator"):  # duplicates are looked for per evaluator id as written
+            keep["scope"] = self.scope.codes(_strings(chunk[columns["evaluator"]]))
+        if "date" in out:
+            keep["date"] = self.dates.codes(out["date"])
+        for name, values in keep.items():
+            self.parts.setdefault(name, []).append(values)
+        if "satisfaction" in out:
+            work = pd.DataFrame({"row_id": keep["row_id"], "office": office, "satisfaction": out["satisfaction"]})
+            if "group" in out:
+                work["group"] = out["group"]
+            ids = keep.get("id_evaluator")
+            codes = None if ids is None else np.where(self.identity["evaluator"].values(ids) == "", 0, ids + 1)
+            ratings = rating_frame(work, chunk, columns, evaluators=codes)
+            ratings["category"] = ratings["office"].map(self.toolkit.offices.category)
+            self._ratings.append(ratings)
+        self.n += len(chunk)
+        return {"frame": out}
+
+    def check_office_count(self, max_offices: int, source: str) -> None:
+        """Refuse an office column with more than ``max_offices`` offices after alias resolution:
+        it is the wrong column, or its spellings need an alias table — thousands of one-opinion
+        "offices" would each get a rectification sheet."""
+        count = len(self.offices)
+        if not max_offices or count <= max_offices:
+            return
+        example = ""
+        if self._first_unknown is not None:
+            name, row = self._first_unknown
+            example = f", e.g. {name!r} in row {row}"
+        last_row = self.parts["row_id"][-1][-1]
+        raise InputError(f"{source}: column {self.columns.get('office')} names {count:,} different offices "
+                         f"by row {last_row} ({len(self.unknown_offices):,} not in the alias table{example}), "
+                         f"more than --max-offices {max_offices:,}; check --office-col, add the spellings to an "
+                         "alias table (--offices) or raise --max-offices")
+
+    def finish_chunk(self, started: dict, texts: Callable[[], list]) -> pd.DataFrame:
+        """Keep the codes of the chunk's texts; return its rows to be written later."""
+        results = texts()
+        reason, raw, key, flood, masked, themed = zip(*results) if results else ([],) * 6
+        self._append("reason", np.array(reason, dtype=object))
+        for name, values in (("raw", raw), ("key", key)):
+            self._append(name, np.array(values, dtype=np.int64))
+        self._append("flood", np.array([0 if f is None else f for f in flood], dtype=np.int64))
+        self._append("has_flood", np.array([f is not None for f in flood], dtype=bool))
+        themes = _theme_frame(list(themed), self.toolkit)
+        self._append("themes", self.themes.codes(themes["themes"]))
+        self._append("evidence", self.evidence.codes(themes["evidence"]))
+        out = started["frame"]
+        out["text"] = _objects(masked)
+        return pd.concat([out, themes.set_axis(out.index)], axis=1)
+
+    def _append(self, name: str, values: np.ndarray) -> None:
+        self.parts.setdefault(name, []).append(values)
+
+    # -- pass 2: over all rows ----------------------------------------------------------
+    def column(self, name: str) -> np.ndarray:
+        parts = self.parts.get(name, [])
+        if len(parts) != 1:
+            self.parts[name] = parts = [np.concatenate(parts) if parts else np.zeros(0, dtype=np.int32)]
+        return parts[0]
+
+    def decide(self, *, keep_duplicates: bool, keep_floods: bool, flood_min: int) -> pd.DataFrame:
+        """Mark floods and duplicates (they compare rows across the whole input)."""
+        work = pd.DataFrame({"row_id": self.column("row_id"), "office": self.offices.values(self.column("office")),
+                             "reason_code": self.column("reason"), "duplicate_of": None})
+        identity = {role: self.identity[role].values(self.column(f"id_{role}")) for role in self.identity_roles}
+        dates = self.dates.values(self.column("date")).tolist() if "date" in self.passthrough else None
+        keys = self.column("flood").astype(object)
+        keys[~self.column("has_flood")] = ""
+        floods = reject_floods(work, identity, dates, keep=keep_floods, min_copies=flood_min, keys=keys)
+        if not keep_duplicates:
+            scope = ["office"]
+            if "scope" in self.parts:
+                work["_scope"] = self.column("scope")
+                scope.append("_scope")
+            work["_raw"], work["_key"] = self.column("raw"), self.column("key")
+            candidates = work[work["reason_code"].isna()]
+            dups = find_duplicates(candidates, text="_raw", key="_key", by=scope, row_id="row_id")
+            work.loc[dups.index, "reason_code"] = work.loc[dups.index, "reason_code"].where(
+                dups["reason"].isna(), dups["reason"])
+            work.loc[dups.index, "duplicate_of"] = dups["duplicate_of"]
+        self.reason = work["reason_code"].to_numpy(dtype=object)
+        self.duplicate_of = work["duplicate_of"].to_numpy(dtype=object)
+        self.accepted = pd.isna(self.reason)
+        rejected = pd.Series(self.reason[~self.accepted]).value_counts().sort_index()
+        self.counts = {"accepted": int(self.accepted.sum()), "rejected": int((~self.accepted).sum()),
+                       "rejected_by_reason": {str(k): int(v) for k, v in rejected.items()}}
+        return floods
+
+    def write(self, spill: Spill, *, out_dir: str | Path | None, keep: bool):
+        """Split the spilled rows into comments and rejects (written to ``out_dir`` and/or
+        kept); return the opinions' codes as a frame (``row_id, office, themes, evidence,
+        text``, the text only where a typical opinion may be picked) and the two tables."""
+        accepted = self.accepted
+        opinions = pd.DataFrame({
+            "row_id": self.column("row_id")[accepted],
+            "office": self.offices.values(self.column("office")[accepted]),
+            "themes": self.themes.values(self.column("themes")[accepted]),
+            "evidence": self.evidence.values(self.column("evidence")[accepted]),
+        })
+        wanted = set().union(*typical_candidates(theme_groups(opinions)).values())
+        quoted = np.full(len(opinions), "", dtype=object)
+        position = np.cumsum(accepted) - 1  # a row's place among the opinions
+        offices = self.column("office")
+        category = self.toolkit.offices.category
+        kept: dict[str, list[pd.DataFrame]] = {"comments": [], "rejects": []}
+        with contextlib.ExitStack() as stack:
+            writers = {} if out_dir is None else {
+                name: stack.enter_context(CsvWriter(Path(out_dir) / f"{name}.csv")) for name in kept}
+            start = 0
+            for chunk in spill:
+                end = start + len(chunk)
+                mine = accepted[start:end]
+                office = self.offices.values(offices[start:end])
+                row_id = self.column("row_id")[start:end]
+                comments = chunk[mine].reset_index(drop=True)
+                comments.insert(0, "row_id", row_id[mine])
+                comments.insert(1, "office", _objects(office[mine]))
+                comments.insert(2, "category", _objects([category(o) for o in office[mine]]))
+                for pos, text in zip(position[start:end][mine], comments["text"]):
+                    if pos in wanted:
+                        quoted[pos] = text
+                reason = self.reason[start:end][~mine]
+                duplicate_of = self.duplicate_of[start:end][~mine]
+                rejects = pd.DataFrame({
+                    "row_id": row_id[~mine], "office": _objects(office[~mine]),
+                    "text": _objects(chunk["text"].to_numpy(dtype=object)[~mine]), "reason_code": _objects(reason),
+                    "reason": _objects([describe_reason(c, d) for c, d in zip(reason, duplicate_of)]),
+                    "duplicate_of": pd.array(duplicate_of.tolist(), dtype="Int64"),
+                })
+                for name, table in (("comments", comments), ("rejects", rejects)):
+                    if name in writers:
+                        writers[name].write(table)
+                    if keep:
+                        kept[name].append(table)
+                start = end
+        opinions["text"] = quoted
+        if keep:
+            comments, rejects = (pd.concat(kept[name], ignore_index=True) for name in ("comments", "rejects"))
+        else:
+            comments = rejects = None
+        return opinions, comments, rejects
+
+    def writers(self) -> np.ndarray | None:
+        """Who wrote each opinion (its first identity column), for the min_evaluators rule."""
+        if not self.identity_roles:
+            return None
+        role = self.identity_roles[0]
+        return self.identity[role].values(self.column(f"id_{role}")[self.accepted])
+
+    def ratings(self) -> pd.DataFrame:
+        if not self._ratings:
+            return rating_frame(pd.DataFrame(), pd.DataFrame(), {})
+        return pd.concat(self._ratings, ignore_index=True)
+
+
+def _strings(values: pd.Series, *, strip: bool = False) -> np.ndarray:
+    """A column's cells as Python strings ("" for a missing cell)."""
+    values = values.fillna("").astype(str)
+    if strip:
+        values = values.str.strip()
+    return values.to_numpy(dtype=object)
 
 
 def _objects(values) -> pd.Series:
@@ -236,30 +502,20 @@ def _objects(values) -> pd.Series:
     return pd.Series(values, dtype=object)
 
 
-def _prepare_task(toolkit: Toolkit, raws: list[str]) -> list[tuple]:
-    """Per raw text: (cleaned text, rejection reason or None, near-duplicate key, flood key)."""
-    out = []
-    for raw in raws:
+def _texts_task(toolkit: Toolkit, items: list[tuple[str, tuple]]) -> list[tuple]:
+    """Per (text as written, its writer's identity values with placeholders): the rejection
+    reason or None, :func:`~textmine.stream.text_hash` of the text as written (exact
+    duplicates), of its near-duplicate key and of its flood key (None when empty), the
+    cleaned text with identities masked, and its row of :func:`~textmine.classify.theme_table`."""
+    facts, masked = [], []
+    for raw, known in items:
         cleaned = clean_text(raw)
-        key = comparison_key(cleaned)
-        out.append((cleaned, toolkit.filler.reason(cleaned, key), key, flood_key(cleaned)))
-    return out
-
-
-def _with_identity_masked(texts, identity: dict[str, np.ndarray]) -> list[str]:
-    """Each text with its own writer's id, name and phone (identity columns) replaced."""
-    if not identity:
-        return list(texts)
-    roles = list(identity.items())
-    return [replace_known(t, {values[i]: IDENTITY_PLACEHOLDERS[role] for role, values in roles})
-            for i, t in enumerate(texts)]
-
-
-def _mask_and_tag_task(toolkit: Toolkit, texts: list[str]) -> list[tuple[str, dict]]:
-    """Per text: (masked text, its row of :func:`~textmine.classify.theme_table`)."""
-    masked = [toolkit.masker.mask(t) for t in texts]
+        key, flood = comparison_key(cleaned), flood_key(cleaned)
+        facts.append((toolkit.filler.reason(cleaned, key), text_hash(raw.strip()), text_hash(key),
+                      text_hash(flood) if flood else None))
+        masked.append(toolkit.masker.mask(replace_known(cleaned, dict(known)) if known else cleaned))
     rows = theme_table(toolkit.classifier, masked, toolkit.taxonomy.names()).to_dict("records")
-    return list(zip(masked, rows))
+    return [(*fact, text, row) for fact, text, row in zip(facts, masked, rows)]
 
 
 def _tokens_task(toolkit: Toolkit, texts: list[str]) -> list[tuple[str, ...]]:
@@ -288,17 +544,18 @@ def _theme_frame(rows: list[dict], toolkit: Toolkit) -> pd.DataFrame:
     return pd.DataFrame.from_records(rows)
 
 
-def write_outputs(analysis: Analysis, out_dir: str | Path) -> list[Path]:
-    """Write comments.csv, rejects.csv, office_summary.csv, rectification.xlsx/.md and run.json."""
+def write_outputs(analysis: Analysis, out_dir: str | Path, *, rows: bool = True) -> list[Path]:
+    """Write comments.csv, rejects.csv, office_summary.csv, rectification.xlsx/.md and run.json
+    (without comments.csv and rejects.csv when not ``rows``: :func:`analyse` wrote them)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     items_flat = analysis.items.assign(
         examples=analysis.items["examples"].map(lambda xs: "\n".join(xs)),
         measures=analysis.items["measures"].map(lambda xs: "；".join(xs)),
     )
-    paths = [
-        write_csv(analysis.comments, out / "comments.csv"),
-        write_csv(analysis.rejects, out / "rejects.csv"),
+    paths = [write_csv(analysis.comments, out / "comments.csv"),
+             write_csv(analysis.rejects, out / "rejects.csv")] if rows else []
+    paths += [
         write_csv(analysis.summary, out / "office_summary.csv"),
         write_csv(items_flat, out / "rectification_items.csv"),
         write_rectification_xlsx(analysis.items, analysis.overview, out / "rectification.xlsx",
@@ -341,37 +598,40 @@ def run(input_path: str | Path, out_dir: str | Path, *, columns: dict[str, str |
     with watch.stage("load"):
         toolkit = toolkit or Toolkit.load(taxonomy=taxonomy, offices=offices,
                                           classifier=_theme_model(model_dir) if model_dir else None)
-    with (nullcontext(mapper) if mapper is not None else make_mapper(toolkit, jobs)) as mapper:
-        if _file_size(input_path) >= EAGER_WORKERS_BYTES:
-            mapper.start()  # before the input is read: the forked workers stay small
-        say("reading input")
-        with watch.stage("read"):
-            table = read_table(input_path, encoding=encoding, sheet=sheet)
-            mapping = resolve_columns(table, **(columns or {}))
-        check_office_count(table, mapping.get("office"), toolkit.offices, max_offices)
-        say(f"analysing {len(table.frame):,} rows")
-        analysis = analyse(table.frame, mapping, toolkit, keep_duplicates=keep_duplicates,
-                           n_examples=n_examples, keep_floods=keep_floods, flood_min=flood_min,
-                           min_evaluators=min_evaluators, stopwatch=watch, mapper=mapper)
-    say("writing outputs")
-    path = Path(input_path)
-    analysis.info = {
-        "textmine_version": __version__,
-        "input": {"path": str(path), "sha256": _sha256(path), "encoding": table.encoding,
-                  "sheet": table.sheet, "delimiter": table.delimiter},
-        **analysis.info,
-        "options": {"keep_duplicates": keep_duplicates, "examples": n_examples, "keep_floods": keep_floods,
-                    "flood_min": flood_min, "min_evaluators": min_evaluators, "max_offices": max_offices},
-        "taxonomy": {"path": toolkit.taxonomy.source, "sha256": toolkit.taxonomy.sha256,
-                     "themes": toolkit.taxonomy.codes},
-        "versions": _versions(),
-        "started_at": started.isoformat(timespec="seconds"),
-    }
+    size = _file_size(input_path)
     # Everything is written into a staging folder inside out_dir and moved into place only
     # when all of it succeeded: a failure or Ctrl-C leaves the previous outputs as they were.
     with staged_directory(out_dir) as stage:
+        with (nullcontext(mapper) if mapper is not None else make_mapper(toolkit, jobs)) as mapper:
+            if size >= EAGER_WORKERS_BYTES:
+                mapper.start()  # before the input is read: the forked workers stay small
+            say("reading input")
+            with watch.stage("read"):
+                table = read_table(input_path, encoding=encoding, sheet=sheet)
+                mapping = resolve_columns(table, **(columns or {}))
+            say(f"analysing {len(table.frame):,} rows")
+            analysis = analyse(table.frame, mapping, toolkit, keep_duplicates=keep_duplicates,
+                               n_examples=n_examples, keep_floods=keep_floods, flood_min=flood_min,
+                               min_evaluators=min_evaluators, stopwatch=watch, mapper=mapper,
+                               out_dir=stage, keep_rows=workspace is not None or size < KEEP_ROWS_BYTES,
+                               max_offices=max_offices, source=table.source)
+            analysis.rows_dir = stage
+        say("writing outputs")
+        path = Path(input_path)
+        analysis.info = {
+            "textmine_version": __version__,
+            "input": {"path": str(path), "sha256": _sha256(path), "encoding": table.encoding,
+                      "sheet": table.sheet, "delimiter": table.delimiter},
+            **analysis.info,
+            "options": {"keep_duplicates": keep_duplicates, "examples": n_examples, "keep_floods": keep_floods,
+                        "flood_min": flood_min, "min_evaluators": min_evaluators, "max_offices": max_offices},
+            "taxonomy": {"path": toolkit.taxonomy.source, "sha256": toolkit.taxonomy.sha256,
+                         "themes": toolkit.taxonomy.codes},
+            "versions": _versions(),
+            "started_at": started.isoformat(timespec="seconds"),
+        }
         with watch.stage("write"):
-            write_outputs(analysis, stage)
+            write_outputs(analysis, stage, rows=False)  # comments.csv and rejects.csv are written
         if workspace is not None:
             with watch.stage("ingest"):
                 ingested = store.ingest(analysis, round_id)
@@ -385,26 +645,8 @@ def run(input_path: str | Path, out_dir: str | Path, *, columns: dict[str, str |
         analysis.info["timings_s"] = watch.timings
         analysis.info["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
         write_json(analysis.info, stage / "run.json")  # again, now with the write timing
+    analysis.rows_dir = Path(out_dir)
     return analysis
-
-
-def check_office_count(table, column: str | None, directory: OfficeDirectory, max_offices: int) -> None:
-    """Refuse an office column with more than ``max_offices`` offices after alias resolution:
-    it is the wrong column, or its spellings need an alias table — thousands of one-opinion
-    "offices" would each get a rectification sheet."""
-    if not column or not max_offices:
-        return
-    resolved = directory.resolve_many(clean_many(table.frame[column].fillna("").astype(str)))
-    count = resolved["office"].nunique()
-    if count <= max_offices:
-        return
-    unknown = ~resolved["office_known"].to_numpy()
-    names = resolved.loc[unknown, "office"]
-    example = f", e.g. {names.iloc[0]!r} in row {table.frame.index[unknown.argmax()]}" if unknown.any() else ""
-    raise InputError(f"{table.source}: column {column} names {count:,} different offices "
-                     f"({names.nunique():,} not in the alias table{example}), more than --max-offices "
-                     f"{max_offices:,}; check --office-col, add the spellings to an alias table (--offices) "
-                     "or raise --max-offices")
 
 
 @contextmanager
@@ -412,9 +654,9 @@ def staged_directory(out_dir: str | Path):
     """Yield an empty staging folder inside ``out_dir``; move its entries into ``out_dir``
     on success (replacing files and folders of the same name), delete it on any failure."""
     import shutil
-    import tempfile
 
     out = Path(out_dir)
+    created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=".textmine-staging-", dir=out))
     try:
@@ -424,6 +666,12 @@ def staged_directory(out_dir: str | Path):
             if entry.is_dir() and target.is_dir():
                 shutil.rmtree(target)
             os.replace(entry, target)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        if created:  # a failed run leaves no trace
+            with contextlib.suppress(OSError):
+                out.rmdir()
+        raise
     finally:
         shutil.rmtree(stage, ignore_errors=True)
 
@@ -475,6 +723,7 @@ def demo(out_dir: str | Path, **kwargs) -> Analysis:
 
 
 EAGER_WORKERS_BYTES = 2_000_000  # inputs this large (~10,000 opinions) will need the worker processes
+KEEP_ROWS_BYTES = 32_000_000  # larger inputs (~200,000 opinions) leave comments/rejects on disk only
 
 
 def _file_size(path: str | Path) -> int:

@@ -47,12 +47,15 @@ SCORE_COLUMNS = [
 NO_GROUP = "未填写"
 
 
-def rating_frame(work: pd.DataFrame, frame: pd.DataFrame, columns: dict[str, str | None]) -> pd.DataFrame:
+def rating_frame(work: pd.DataFrame, frame: pd.DataFrame, columns: dict[str, str | None], *,
+                 evaluators: np.ndarray | None = None) -> pd.DataFrame:
     """Return every input row that carries a rating, whatever happened to its text.
 
     ``work`` is the pipeline's per-row frame (``row_id``, ``office``, cleaned ``group`` and
     ``satisfaction``), ``frame`` the input table. Returns :data:`RATING_COLUMNS`; ``evaluator``
     is an anonymous number per evaluator id of this file (the id itself is never kept), or <NA>.
+    ``evaluators`` gives those numbers (0 = no id) when ``frame`` is one chunk of the file
+    and the numbering must run over the whole file.
     """
     if not columns.get("satisfaction") or "satisfaction" not in work:
         return pd.DataFrame({c: pd.Series(dtype="Int64" if c in ("row_id", "evaluator") else object)
@@ -65,10 +68,12 @@ def rating_frame(work: pd.DataFrame, frame: pd.DataFrame, columns: dict[str, str
         "rating": work["satisfaction"].to_numpy(),
     })
     if columns.get("evaluator"):
-        ids = frame[columns["evaluator"]].fillna("").astype(str).str.strip().to_numpy()
-        codes, _ = pd.factorize(ids)
-        out["evaluator"] = pd.array(np.where(ids == "", -1, codes + 1), dtype="Int64")
-        out.loc[out["evaluator"] == -1, "evaluator"] = pd.NA
+        if evaluators is None:
+            ids = frame[columns["evaluator"]].fillna("").astype(str).str.strip().to_numpy()
+            codes, _ = pd.factorize(ids)
+            evaluators = np.where(ids == "", 0, codes + 1)
+        out["evaluator"] = pd.array(evaluators, dtype="Int64")
+        out.loc[out["evaluator"] == 0, "evaluator"] = pd.NA
     else:
         out["evaluator"] = pd.array([pd.NA] * len(out), dtype="Int64")
     return out[out["rating"].astype(str).str.strip() != ""].reset_index(drop=True)[RATING_COLUMNS]
