@@ -30,7 +30,7 @@ from .flood import flood_key, flood_summary, reject_floods
 from .export import CsvWriter, rectification_markdown, write_csv, write_json, write_rectification_xlsx, write_text
 from .offices import OfficeDirectory
 from .read import read_table, resolve_columns
-from .parallel import SerialMapper, make_mapper, per_distinct, submit_distinct
+from .parallel import SerialMapper, make_mapper, per_distinct
 from .redact import IDENTITY_PLACEHOLDERS, Masker, replace_known
 from .resources import corpus_path, library_versions
 from .scoring import rating_frame
@@ -207,7 +207,7 @@ def analyse(frame: pd.DataFrame | Iterable[pd.DataFrame], columns: dict[str, str
         pending = None
         for chunk in _timed(_chunks(frame, chunk_rows, columns), watch, "read"):
             with watch.stage("clean_mask_classify"):  # started here, done by the workers
-                texts = submit_distinct(_texts_task, rows.text_items(chunk), mapper)
+                texts = rows.submit_texts(chunk, mapper)
             with watch.stage("offices"):  # meanwhile
                 started = rows.add_chunk(chunk)
                 rows.check_office_count(max_offices, source)
@@ -299,14 +299,28 @@ class _RowState:
         self._ratings: list[pd.DataFrame] = []
 
     # -- pass 1: chunk by chunk ---------------------------------------------------------
-    def text_items(self, chunk: pd.DataFrame) -> list:
-        """Per row: the text as written, and its writer's identity values with their placeholders."""
+    def submit_texts(self, chunk: pd.DataFrame, mapper: SerialMapper) -> Callable[[], list]:
+        """Start :func:`_texts_task` on the chunk's distinct texts; the returned function
+        waits for it and gives one result per row (see :func:`_texts_task`)."""
         raw = _strings(chunk[self.columns["text"]])
-        if not self.identity_roles:
-            return [(text, ()) for text in raw]
-        values = [_strings(chunk[self.columns[r]], strip=True) for r in self.identity_roles]
-        holders = [IDENTITY_PLACEHOLDERS[r] for r in self.identity_roles]
-        return [(text, tuple(zip(known, holders))) for text, *known in zip(raw, *values)]
+        codes, distinct = pd.factorize(pd.Series(raw, dtype=object), use_na_sentinel=False)
+        # each distinct text goes with the identities of everyone who wrote it
+        writers: list[dict[tuple, int]] = [{} for _ in distinct]
+        if self.identity_roles:
+            values = [_strings(chunk[self.columns[r]], strip=True) for r in self.identity_roles]
+            holders = [IDENTITY_PLACEHOLDERS[r] for r in self.identity_roles]
+            knowns = [tuple(zip(known, holders)) for known in zip(*values)]
+        else:
+            knowns = [()] * len(raw)
+        which = np.empty(len(raw), dtype=np.int64)
+        for i, (code, known) in enumerate(zip(codes, knowns)):
+            which[i] = writers[code].setdefault(known, len(writers[code]))
+        pending = mapper.submit(_texts_task, [(text, tuple(w)) for text, w in zip(distinct, writers)])
+
+        def results() -> list:
+            done = pending()
+            return [(*done[c][:4], *done[c][4][w]) for c, w in zip(codes, which)]
+        return results
 
     def add_chunk(self, chunk: pd.DataFrame) -> dict:
         """Resolve offices and copy the other columns of ``chunk``; keep the row codes."""
@@ -503,19 +517,29 @@ def _objects(values) -> pd.Series:
 
 
 def _texts_task(toolkit: Toolkit, items: list[tuple[str, tuple]]) -> list[tuple]:
-    """Per (text as written, its writer's identity values with placeholders): the rejection
-    reason or None, :func:`~textmine.stream.text_hash` of the text as written (exact
-    duplicates), of its near-duplicate key and of its flood key (None when empty), the
-    cleaned text with identities masked, and its row of :func:`~textmine.classify.theme_table`."""
-    facts, masked = [], []
-    for raw, known in items:
+    """Per (text as written, the identities of its writers — each a tuple of (value,
+    placeholder) pairs): the rejection reason or None, :func:`~textmine.stream.text_hash` of
+    the text as written (exact duplicates), of its near-duplicate key and of its flood key
+    (None when empty), and per writer the cleaned text with identities masked and its row of
+    :func:`~textmine.classify.theme_table`. Writers whose identity is not in the text share
+    one masked text."""
+    facts, variants, to_tag = [], [], {}
+    for raw, writers in items:
         cleaned = clean_text(raw)
         key, flood = comparison_key(cleaned), flood_key(cleaned)
         facts.append((toolkit.filler.reason(cleaned, key), text_hash(raw.strip()), text_hash(key),
                       text_hash(flood) if flood else None))
-        masked.append(toolkit.masker.mask(replace_known(cleaned, dict(known)) if known else cleaned))
-    rows = theme_table(toolkit.classifier, masked, toolkit.taxonomy.names()).to_dict("records")
-    return [(*fact, text, row) for fact, text, row in zip(facts, masked, rows)]
+        plain = toolkit.masker.mask(cleaned)
+        masked = []
+        for known in writers:
+            replaced = replace_known(cleaned, dict(known)) if known else cleaned
+            masked.append(plain if replaced == cleaned else toolkit.masker.mask(replaced))
+        variants.append(masked)
+        for text in masked:
+            to_tag.setdefault(text, len(to_tag))
+    rows = theme_table(toolkit.classifier, list(to_tag), toolkit.taxonomy.names()).to_dict("records")
+    tagged = {text: (text, rows[i]) for text, i in to_tag.items()}
+    return [(*fact, [tagged[text] for text in masked]) for fact, masked in zip(facts, variants)]
 
 
 def _tokens_task(toolkit: Toolkit, texts: list[str]) -> list[tuple[str, ...]]:
