@@ -29,7 +29,9 @@ def small_blocks(block_bytes=7, piece_chars=5):
 
 def write_rows(path: Path, rows: list[list[str]], *, encoding: str = "utf-8", newline: str = "\r\n") -> Path:
     buffer = io.StringIO(newline="")
-    csv.writer(buffer, lineterminator=newline).writerows(rows)
+    # csv.writer quotes a cell holding a line break only when the break is in its lineterminator
+    quoting = csv.QUOTE_MINIMAL if newline == "\r\n" else csv.QUOTE_ALL
+    csv.writer(buffer, lineterminator=newline, quoting=quoting).writerows(rows)
     path.write_bytes(buffer.getvalue().encode(encoding))
     return path
 
@@ -99,8 +101,6 @@ def test_chunks_join_to_the_table_of_every_fixture(name, chunk_rows):
 @pytest.mark.parametrize("newline", ["\r\n", "\n", "\r"])
 def test_chunks_hold_at_most_chunk_rows_and_keep_spreadsheet_rows(tmp_path, chunk_rows, newline):
     rows = [["2025年群众评议意见汇总", "", ""], HEADER, *BODY, ["", "", ""], ["", "", ""]]
-    if newline == "\r":  # with a CR line end the csv module would not quote a cell holding a bare LF
-        rows = [[cell.replace("\n", "\r") for cell in row] for row in rows]
     path = write_rows(tmp_path / "rows.csv", rows, newline=newline)
     with small_blocks():
         table, chunks = chunks_of(path, chunk_rows)
@@ -108,8 +108,7 @@ def test_chunks_hold_at_most_chunk_rows_and_keep_spreadsheet_rows(tmp_path, chun
     assert [len(c) for c in chunks] == [min(chunk_rows, 9 - i) for i in range(0, 9, chunk_rows)]
     joined = pd.concat(chunks)
     assert list(joined.index) == list(range(3, 12))  # title row 1, header row 2; trailing blanks dropped
-    body = [[cell.replace("\n", "\r") if newline == "\r" else cell for cell in row] for row in BODY]
-    pd.testing.assert_frame_equal(joined, expected_frame(HEADER, body, 3))
+    pd.testing.assert_frame_equal(joined, expected_frame(HEADER, BODY, 3))
 
 
 def test_columns_and_metadata_are_known_on_opening(tmp_path):
@@ -398,3 +397,43 @@ def test_errors_are_the_same_in_chunks(tmp_path, chunk_rows):
                     list(table)
         assert str(chunked.value) == str(whole.value)
         assert str(whole.value).startswith(f"{path}: ")
+
+
+body_cell = st.text(alphabet=st.sampled_from(list('ab ,;"\n\r\t态度差审批慢，😡\u3000')), max_size=10)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(body_cell, min_size=3, max_size=3), min_size=1, max_size=15),
+       st.sampled_from(CHUNK_SIZES), st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "gb18030"]),
+       st.sampled_from([1, 2, 5, 64]), st.sampled_from(["\r\n", "\n"]))
+def test_chunks_rebuild_the_rows_that_were_written(tmp_path_factory, body, chunk_rows, encoding, block_bytes,
+                                                   newline):
+    # an oracle independent of the reader: the rows csv.writer wrote, blank rows at the end dropped
+    path = write_rows(tmp_path_factory.mktemp("rows") / "rows.csv", [HEADER, *body],
+                      encoding=encoding, newline=newline)
+    kept = list(body)
+    while kept and all(not cell.strip() for cell in kept[-1]):
+        kept.pop()
+    forced = {"encoding": "gb18030"} if encoding == "gb18030" else {}  # a short GB18030 text can be valid UTF-8
+    with small_blocks(block_bytes=block_bytes, piece_chars=3):
+        if not kept:
+            with pytest.raises(InputError, match=r"has a header row but no data rows"):
+                read_chunks(path, chunk_rows=chunk_rows, **forced)
+            return
+        table, chunks = chunks_of(path, chunk_rows, **forced)
+    assert table.columns == HEADER
+    assert [len(c) for c in chunks] == [min(chunk_rows, len(kept) - i) for i in range(0, len(kept), chunk_rows)]
+    pd.testing.assert_frame_equal(pd.concat(chunks), expected_frame(HEADER, kept, 2))
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (b"\x00\x01\x00", r"has a header row but no data rows"),  # an odd number of bytes
+    ("a,b\n1,".encode("utf-16-le") + b"\x00\xdc\n\x00", r"the encoding is neither UTF-8 \(line 2: bytes dc\)"),
+])
+def test_nul_bytes_that_are_not_utf16_are_detected_as_usual(tmp_path, data, message):
+    # NUL bytes suggest UTF-16 without a byte-order mark; a start that does not decode as
+    # UTF-16 is read as UTF-8/GB18030, as when the whole file was decoded at once
+    path = tmp_path / "nul.csv"
+    path.write_bytes(data)
+    with pytest.raises(InputError, match=message):
+        read_table(path)

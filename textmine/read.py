@@ -337,6 +337,9 @@ class _TextStream:
             self._codec = _bomless_native(self.encoding, first)
         else:
             self._codec, self.encoding, skip = _codec_of_start(first)
+            whole = len(first) < _FIRST_BYTES
+            if self._codec.startswith("utf-16") and not skip and not _decodes(first, self._codec, whole):
+                self._codec = self.encoding = "utf-8"  # NUL bytes, but not UTF-16: detect as usual
             first = first[skip:]
             self._offset = skip
             self._mode = "bom" if skip else ("auto" if self._codec == "utf-8" else "utf16")
@@ -379,7 +382,7 @@ class _TextStream:
         """Decode as UTF-8 while the bytes are ASCII; hold a non-ASCII run until it is trusted."""
         head = ""
         if self._probe is None:
-            match = _HIGH_BYTE_RE.search(block)
+            match = None if block.isascii() else _HIGH_BYTE_RE.search(block)
             if match is None:
                 self._offset += len(block)
                 return self._emit(block.decode("ascii"))
@@ -490,6 +493,15 @@ _HIGH_BYTE_RE = re.compile(rb"[\x80-\xff]")
 _TRUST_EXTRA = 64  # bytes beyond one per character (~32 Chinese characters) that make UTF-8 certain
 _TRUST_BYTES = 1 << 20  # ... or this many bytes held (a few accented letters in ASCII text)
 _SHARE_CHARS = 20000  # characters from the start of the text that decide Big5 against GBK
+
+
+def _decodes(data: bytes, codec: str, final: bool) -> bool:
+    """True if ``data`` decodes with ``codec`` (a sequence cut at its end allowed unless final)."""
+    try:
+        codecs.getincrementaldecoder(codec)().decode(data, final)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _shown(data: bytes, start: int, end: int) -> str:
@@ -830,23 +842,27 @@ class _TextParser:
 
     def _parse_some(self) -> list[pd.DataFrame]:
         """Parse records until a chunk is ready (its frames), or to the end of the text."""
-        reader, pending = self.reader, self.pending
-        width = self.width
+        reader, pending, width, flush_at = self.reader, self.pending, self.width, self.flush_at
+        number, first, consumed = self.number, self.first, self.consumed  # locals: a million rows
         try:
             with _field_limit(_MAX_CELL), _gc_paused():
                 for record in reader:
-                    self.first, self.consumed = self.consumed + 1, reader.line_num
-                    self.number += 1
+                    first, consumed = consumed + 1, reader.line_num
+                    number += 1
                     if len(record) > width:
-                        self._widen(record, self.number, self.first, self.consumed)
+                        self._widen(record, number, first, consumed)
                     pending.append(record)
-                    if len(pending) >= self.flush_at:
+                    if len(pending) >= flush_at:
+                        self.number, self.first, self.consumed = number, first, consumed
                         frames = self._cut()
+                        flush_at = self.flush_at
                         if frames:
-                            self.feed.forget(self.first)
+                            self.feed.forget(first)
                             return frames
         except csv.Error as exc:
+            self.number, self.first, self.consumed = number, first, consumed
             raise self._parse_error(exc) from None
+        self.number, self.first, self.consumed = number, first, consumed
         self._check_quotes()
         self.last = self._finish()
         return []
