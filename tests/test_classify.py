@@ -128,3 +128,65 @@ def test_cues_merge_like_one_alternation():
     assert est.evidence(["审批拖了两个月，态度非常差"])[0] == {
         "efficiency": ["拖了两个月"], "attitude": ["态度非常差"]}
     assert est.decision_function(["态度差态度差"])[0, 1] == 1   # the same phrase counts once
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("这是不是推诿？", ["buck_passing"]),                       # 是不是 asks; its 不 negates nothing
+    ("有关部门是否存在不作为？", ["inaction"]),
+    ("现不是规定医院药品不准加价出售了，为什么还加这么多", ["policy"]),
+    ("不知是不是推诿", []),                                     # a guess, not a complaint
+    ("不知道是否存在乱收费", []),
+    ("从不推诿", []),
+])
+def test_questions_do_not_negate_but_guesses_do(classifier, text, expected):
+    assert themes_of(classifier, text) == expected
+
+
+def test_short_gaps_stop_at_clause_breaks_and_long_ones_at_sentence_ends(classifier):
+    # (效率)(.{0,3})(低) once read 提升工作效率，降低成本 as a complaint
+    assert themes_of(classifier, "提升工作效率，降低成本") == []
+    assert themes_of(classifier, "办理效率太低") == ["efficiency"]
+    # the gap in 多次…投诉/举报 may span a comma but not a full stop
+    assert themes_of(classifier, "多次劝阻无果。向城管举报") == []
+    assert themes_of(classifier, "多次向社区，街道反映") == ["inaction"]
+    # months gone by, then the clause saying nothing was done: a comma between them is normal
+    assert "inaction" in themes_of(classifier, "向街道反映到现在已经半年了，还是没有解决")
+
+
+def test_negation_cue_holding_an_ignored_phrase_is_found_before_removal():
+    # 是不是 is ignored (a question), but 不知是不是 is a negation cue that contains it
+    est = LexiconThemeClassifier().fit()
+    assert est.negation_.before_raw is not None and est.negation_.before_raw.search("不知是不是")
+    assert est.negation_.negated("不知是不是推诿", 5, 7)
+    assert not est.negation_.negated("是不是推诿", 3, 5)
+
+
+@pytest.mark.parametrize("text, expected", [
+    # policy: a benefit awaited, not applied here though applied elsewhere, an entitlement denied
+    ("我们村的退耕还林补贴什么时候能发放？", ["policy"]),
+    ("为什么我们乡镇教师不能享受乡镇工作补贴", ["policy"]),
+    ("周边县都已经发放了，我们县还在研究", ["policy"]),
+    ("按照上级文件我们应该享受这项补助", ["policy"]),
+    ("惠民政策执行走样", ["policy"]),
+    ("到底是哪一条规定外嫁女不能分征地款", ["policy"]),
+    # inaction: nobody deals with it, supervision failing, no measures taken by an office
+    ("垃圾堆了几个月，为什么没人管", ["inaction"]),
+    ("环保部门监管不力", ["inaction"]),
+    ("街道没有采取任何措施", ["inaction"]),
+    # buck passing, unlawful acts of an office, rudeness
+    ("打电话问，说这事他们管不着", ["buck_passing"]),
+    ("村干部违规发包集体土地", ["lawful_admin"]),
+    ("窗口工作人员破口大骂", ["attitude"]),
+])
+def test_phrase_families_added_for_real_messages(classifier, text, expected):
+    assert themes_of(classifier, text) == expected
+
+
+@pytest.mark.parametrize("text", [
+    "开发商没有采取任何措施",            # a company, not an office
+    "没有采取任何措施的话，后果严重",      # no office in the sentence
+    "商店老板破口大骂",
+    "补贴标准是多少？",
+])
+def test_phrase_families_keep_their_limits(classifier, text):
+    assert themes_of(classifier, text) == []

@@ -42,6 +42,7 @@ class _NegationMatcher:
     """Decide whether a lexicon match is cancelled by a nearby negation cue."""
 
     before: re.Pattern | None
+    before_raw: re.Pattern | None
     after: re.Pattern | None
     ignore: re.Pattern | None
     breaks: frozenset[str]
@@ -54,9 +55,12 @@ class _NegationMatcher:
 
         w = negation.window
         longest = max((len(c) for c in (*negation.before, *negation.after, *negation.ignore)), default=0)
+        # a cue containing an ignored phrase (不知是不是 holds 是不是) is looked for before that phrase is removed
+        raw = [c for c in negation.before if any(i in c for i in negation.ignore)]
+        plain = [c for c in negation.before if c not in raw]
         return cls(
-            before=re.compile(rf"(?:{alternation(negation.before)})(?=.{{0,{w}}}$)", re.S)
-            if negation.before else None,
+            before=re.compile(rf"(?:{alternation(plain)})(?=.{{0,{w}}}$)", re.S) if plain else None,
+            before_raw=re.compile(rf"(?:{alternation(raw)})(?=.{{0,{w}}}$)", re.S) if raw else None,
             after=re.compile(rf"^.{{0,{w}}}(?:{alternation(negation.after)})", re.S)
             if negation.after else None,
             ignore=re.compile(alternation(negation.ignore)) if negation.ignore else None,
@@ -72,6 +76,8 @@ class _NegationMatcher:
         while hi < len(text) and hi - end < self.reach and text[hi] not in self.breaks:
             hi += 1
         prefix = text[lo:start]
+        if self.before_raw is not None and self.before_raw.search(prefix):
+            return True
         if self.ignore is not None:
             # keep positions: a cue hidden inside e.g. 不断 must not count
             prefix = self.ignore.sub(lambda m: "\0" * len(m.group(0)), prefix)
