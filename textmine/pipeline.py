@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import os
 import tempfile
 import time
@@ -29,7 +30,7 @@ from .errors import InputError, TextmineError
 from .flood import flood_key, flood_summary, reject_floods
 from .export import CsvWriter, rectification_markdown, write_csv, write_json, write_rectification_xlsx, write_text
 from .offices import OfficeDirectory
-from .read import read_table, resolve_columns
+from .read import ChunkedTable, Table, read_chunks, read_table, resolve_columns
 from .parallel import SerialMapper, make_mapper, per_distinct
 from .redact import IDENTITY_PLACEHOLDERS, Masker, replace_known
 from .resources import corpus_path, library_versions
@@ -568,6 +569,17 @@ def _theme_frame(rows: list[dict], toolkit: Toolkit) -> pd.DataFrame:
     return pd.DataFrame.from_records(rows)
 
 
+def _resolve_on_first_chunk(table: ChunkedTable, columns: dict[str, str | None]):
+    """:func:`~textmine.read.resolve_columns` judged on the first chunk's rows (the checks
+    of column contents look at those); returns all the chunks again and the mapping."""
+    chunks = iter(table)
+    first = next(chunks, None)
+    frame = first if first is not None else pd.DataFrame(columns=table.columns, dtype=object)
+    head = Table(frame=frame, path=table.path, encoding=table.encoding, sheet=table.sheet,
+                 delimiter=table.delimiter, header_row=table.header_row)
+    return itertools.chain([] if first is None else [first], chunks), resolve_columns(head, **columns)
+
+
 def write_outputs(analysis: Analysis, out_dir: str | Path, *, rows: bool = True) -> list[Path]:
     """Write comments.csv, rejects.csv, office_summary.csv, rectification.xlsx/.md and run.json
     (without comments.csv and rejects.csv when not ``rows``: :func:`analyse` wrote them)."""
@@ -629,16 +641,16 @@ def run(input_path: str | Path, out_dir: str | Path, *, columns: dict[str, str |
         with (nullcontext(mapper) if mapper is not None else make_mapper(toolkit, jobs)) as mapper:
             if size >= EAGER_WORKERS_BYTES:
                 mapper.start()  # before the input is read: the forked workers stay small
-            say("reading input")
-            with watch.stage("read"):
-                table = read_table(input_path, encoding=encoding, sheet=sheet)
-                mapping = resolve_columns(table, **(columns or {}))
-            say(f"analysing {len(table.frame):,} rows")
-            analysis = analyse(table.frame, mapping, toolkit, keep_duplicates=keep_duplicates,
-                               n_examples=n_examples, keep_floods=keep_floods, flood_min=flood_min,
-                               min_evaluators=min_evaluators, stopwatch=watch, mapper=mapper,
-                               out_dir=stage, keep_rows=workspace is not None or size < KEEP_ROWS_BYTES,
-                               max_offices=max_offices, source=table.source)
+            with watch.stage("read"):  # opened: the header is read, the rows are read while analysing
+                table = read_chunks(input_path, encoding=encoding, sheet=sheet, chunk_rows=CHUNK_ROWS)
+            say(f"analysing {table.source}")
+            with table:
+                chunks, mapping = _resolve_on_first_chunk(table, columns or {})
+                analysis = analyse(chunks, mapping, toolkit, keep_duplicates=keep_duplicates,
+                                   n_examples=n_examples, keep_floods=keep_floods, flood_min=flood_min,
+                                   min_evaluators=min_evaluators, stopwatch=watch, mapper=mapper,
+                                   out_dir=stage, keep_rows=workspace is not None or size < KEEP_ROWS_BYTES,
+                                   max_offices=max_offices, source=table.source)
             analysis.rows_dir = stage
         say("writing outputs")
         path = Path(input_path)
