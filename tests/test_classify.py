@@ -177,6 +177,13 @@ def test_negation_cue_holding_an_ignored_phrase_is_found_before_removal():
     ("打电话问，说这事他们管不着", ["buck_passing"]),
     ("村干部违规发包集体土地", ["lawful_admin"]),
     ("窗口工作人员破口大骂", ["attitude"]),
+    # second round: what is the office doing, enforcement that does not last, how long to wait
+    ("垃圾堆成山，环保局是干嘛的？", ["inaction"]),
+    ("路灯坏了大半年，相关部门在干嘛？", ["inaction"]),
+    ("每次投诉城管来了就停，城管一走又开工", ["inaction"]),
+    ("申请的独生子女优待金，快一年了也没领到", ["policy"]),
+    ("购房补贴要多久才能下发？", ["efficiency"]),
+    ("社区说马上修，一拖就是三年", ["efficiency"]),
 ])
 def test_phrase_families_added_for_real_messages(classifier, text, expected):
     assert themes_of(classifier, text) == expected
@@ -187,6 +194,8 @@ def test_phrase_families_added_for_real_messages(classifier, text, expected):
     "没有采取任何措施的话，后果严重",      # no office in the sentence
     "商店老板破口大骂",
     "补贴标准是多少？",
+    "商店老板一走又开门营业",            # no office in the sentence
+    "施工方一拖就是三个月",              # a contractor's delay
 ])
 def test_phrase_families_keep_their_limits(classifier, text):
     assert themes_of(classifier, text) == []
