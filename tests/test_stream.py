@@ -161,3 +161,30 @@ def test_too_many_offices_stop_the_stream_naming_the_row(toolkit):
     message = str(error.value)
     assert message.startswith("in.csv: column 单位 names 20 different offices by row 21 ")
     assert "e.g. '第0号单位' in row 2" in message and "more than --max-offices 15" in message
+
+
+def test_typical_candidates_are_picked_from_ranks_as_from_whole_groups():
+    from textmine.aggregate import TYPICAL_CANDIDATES, _spread
+    from textmine.pipeline import _spread_ranks
+
+    for size in [1, 299, 300, 301, 302, 450, 599, 600, 601, 997, 12_345, 100_003]:
+        ranks = np.arange(size)
+        expected = _spread(list(range(size)), TYPICAL_CANDIDATES)
+        assert ranks[_spread_ranks(ranks, size)].tolist() == expected, size
+        # the same when the group's rows arrive in several chunks
+        parts = np.array_split(ranks, 7)
+        assert [r for part in parts for r in part[_spread_ranks(part, size)].tolist()] == expected
+
+
+def test_tallies_of_chunks_merge_to_the_tally_of_all(whole, toolkit):
+    from textmine.aggregate import ThemeTally
+
+    comments = whole.comments
+    writers = [f"w{i % 37}" if i % 5 else "" for i in range(len(comments))]
+    one = ThemeTally().add(comments, writers)
+    merged = ThemeTally()
+    for start in range(0, len(comments), 700):
+        merged.merge(ThemeTally().add(comments.iloc[start:start + 700], writers[start:start + 700]))
+    for name in ("opinions", "with_theme", "counts", "anonymous", "phrases", "writers"):
+        assert getattr(merged, name) == getattr(one, name), name
+    pd.testing.assert_frame_equal(merged.summary(toolkit.taxonomy), whole.summary)

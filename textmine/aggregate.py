@@ -35,19 +35,133 @@ def office_theme_summary(comments: pd.DataFrame, taxonomy: Taxonomy) -> pd.DataF
     theme's place within the office (1 = most frequent; ties share a rank). Rows are
     ordered by office, then rank, then taxonomy order.
     """
-    opinions = comments.groupby("office", sort=True).size().rename("opinions")
-    long = explode_themes(comments[["office", "themes"]])
-    if long.empty:
-        return pd.DataFrame(columns=SUMMARY_COLUMNS)
-    order = {code: i for i, code in enumerate(taxonomy.codes)}
-    counts = long.groupby(["office", "theme"]).size().rename("count").reset_index()
-    counts = counts.join(opinions, on="office")
-    counts["share"] = (counts["count"] / counts["opinions"]).round(4)
-    counts["rank"] = counts.groupby("office")["count"].rank(method="min", ascending=False).astype(int)
-    counts["theme_name"] = counts["theme"].map(taxonomy.names()).fillna(counts["theme"])
-    counts["_order"] = counts["theme"].map(order).fillna(len(order))
-    counts = counts.sort_values(["office", "rank", "_order"]).reset_index(drop=True)
-    return counts[SUMMARY_COLUMNS]
+    return ThemeTally().add(comments).summary(taxonomy)
+
+
+class ThemeTally:
+    """Counts of accepted opinions per office and per (office, theme), with the evidence
+    phrases used and the distinct writers behind each theme: everything the summary, the
+    overview and the rectification items need except the quoted texts.
+
+    :meth:`add` takes the opinions a chunk (or a partition) at a time and :meth:`merge`
+    joins the tallies of separate chunks, so a large input is never needed in one table:
+    the results are the same as from all the opinions at once.
+    """
+
+    def __init__(self):
+        self.opinions: Counter = Counter()  # office → accepted opinions
+        self.with_theme: Counter = Counter()  # office → those with at least one theme
+        self.counts: Counter = Counter()  # (office, theme) → opinions
+        self.phrases: dict[tuple, Counter] = {}  # (office, theme) → evidence phrase → opinions
+        self.writers: dict[tuple, set] = {}  # (office, theme) → distinct writer ids
+        self.anonymous: Counter = Counter()  # (office, theme) → opinions without a writer id
+
+    def add(self, comments: pd.DataFrame, writers: Sequence[object] | None = None) -> "ThemeTally":
+        """Count ``comments`` (columns ``office``, ``themes`` and, for the phrases,
+        ``evidence``); ``writers`` is who wrote each (None or an empty value: unknown, a
+        different person each time)."""
+        ids = _writer_ids(writers, len(comments))
+        self.opinions.update(comments["office"].value_counts().to_dict())
+        self.with_theme.update(comments.loc[comments["themes"] != "", "office"].value_counts().to_dict())
+        columns = ["office", "themes"] + (["evidence"] if "evidence" in comments else [])
+        long = explode_themes(comments[columns].assign(_who=ids))
+        if long.empty:
+            return self
+        self.counts.update(long.groupby(["office", "theme"], sort=False).size().to_dict())
+        named = long["_who"] != ""
+        self.anonymous.update(long[~named].groupby(["office", "theme"], sort=False).size().to_dict())
+        for key, who in long[named].groupby(["office", "theme"], sort=False)["_who"]:
+            self.writers.setdefault(key, set()).update(who)
+        if "evidence" in long:
+            # one parse per distinct (office, theme, evidence): evidence strings repeat across opinions
+            for (office, theme, evidence), times in long.groupby(["office", "theme", "evidence"], sort=False).size().items():
+                counter = self.phrases.setdefault((office, theme), Counter())
+                prefix = f"{theme}:"
+                for phrase in {p[len(prefix):] for p in split_codes(evidence) if p.startswith(prefix)}:
+                    counter[phrase] += times
+        return self
+
+    def merge(self, other: "ThemeTally") -> "ThemeTally":
+        """Add ``other``'s counts to this tally (opinions counted in both count twice)."""
+        for name in ("opinions", "with_theme", "counts", "anonymous"):
+            getattr(self, name).update(getattr(other, name))
+        for key, counter in other.phrases.items():
+            self.phrases.setdefault(key, Counter()).update(counter)
+        for key, who in other.writers.items():
+            self.writers.setdefault(key, set()).update(who)
+        return self
+
+    def evaluators(self, key: tuple) -> int:
+        """Distinct writers behind ``(office, theme)``."""
+        return len(self.writers.get(key, ())) + self.anonymous.get(key, 0)
+
+    def top_phrases(self, key: tuple, n: int) -> list[str]:
+        counter = self.phrases.get(key, Counter())
+        return [p for p, _ in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
+
+    def summary(self, taxonomy: Taxonomy) -> pd.DataFrame:
+        """The table of :func:`office_theme_summary`."""
+        if not self.counts:
+            return pd.DataFrame(columns=SUMMARY_COLUMNS)
+        order = {code: i for i, code in enumerate(taxonomy.codes)}
+        keys = sorted(self.counts)
+        counts = pd.DataFrame({
+            "office": [o for o, _ in keys], "theme": [t for _, t in keys],
+            "count": np.array([self.counts[k] for k in keys], dtype=np.int64),
+            "opinions": np.array([self.opinions[o] for o, _ in keys], dtype=np.int64),
+        })
+        counts["share"] = (counts["count"] / counts["opinions"]).round(4)
+        counts["rank"] = counts.groupby("office")["count"].rank(method="min", ascending=False).astype(int)
+        counts["theme_name"] = counts["theme"].map(taxonomy.names()).fillna(counts["theme"])
+        counts["_order"] = counts["theme"].map(order).fillna(len(order))
+        counts = counts.sort_values(["office", "rank", "_order"]).reset_index(drop=True)
+        return counts[SUMMARY_COLUMNS]
+
+    def items(self, summary: pd.DataFrame, taxonomy: Taxonomy, offices: OfficeDirectory,
+              examples: dict[tuple, list[str]], *, top_phrases: int = 3, min_evaluators: int = 3) -> pd.DataFrame:
+        """The table of :func:`rectification_items`, given each group's chosen ``examples``."""
+        _check_min_evaluators(min_evaluators)
+        if summary.empty:
+            return pd.DataFrame(columns=ITEM_COLUMNS)
+        records = []
+        for row in summary.itertuples(index=False):
+            key = (row.office, row.theme)
+            theme = taxonomy[row.theme] if row.theme in taxonomy.codes else None
+            problem = theme.problem if theme else row.theme_name
+            said = self.top_phrases(key, top_phrases)
+            people = self.evaluators(key)
+            shown = [_excerpt(text) for text in examples.get(key, [])]
+            if people < min_evaluators:  # neither quotes nor the phrases they used
+                shown = []
+                problem = f"{problem}（评议人少于{min_evaluators}人，为保护评议人不列原文）"
+            elif said:
+                problem = f"{problem}（群众反映：{'、'.join(said)}）"
+            records.append({
+                "office": row.office, "category": offices.category(row.office), "theme": row.theme,
+                "theme_name": row.theme_name, "problem": problem, "count": int(row.count),
+                "share": float(row.share), "examples": shown,
+                "measures": list(theme.measures) if theme else [], "evaluators": people,
+            })
+        items = pd.DataFrame.from_records(records)
+        items = items.sort_values(["office", "count"], ascending=[True, False], kind="stable")
+        items["item"] = items.groupby("office").cumcount() + 1
+        return items[ITEM_COLUMNS].reset_index(drop=True)
+
+    def overview(self, items: pd.DataFrame, offices: OfficeDirectory) -> pd.DataFrame:
+        """The table of :func:`office_overview`."""
+        names = sorted(self.opinions)
+        base = pd.DataFrame({
+            "office": names,
+            "opinions": np.array([self.opinions[o] for o in names], dtype=np.int64),
+            "with_theme": np.array([self.with_theme.get(o, 0) for o in names], dtype=np.int64),
+        })
+        top = (items.groupby("office")["theme_name"].agg(lambda s: "、".join(list(s)[:3]))
+               if not items.empty else pd.Series(dtype=object))
+        n_items = items.groupby("office").size() if not items.empty else pd.Series(dtype=int)
+        base["category"] = base["office"].map(offices.category)
+        base["items"] = [int(n_items.get(o, 0)) for o in base["office"]]
+        base["top_themes"] = [top.get(o, "") for o in base["office"]]
+        return base[["office", "category", "opinions", "with_theme", "items", "top_themes"]]
 
 
 def representative_opinions(texts: Sequence[str], groups: dict[tuple, list[int]],
@@ -111,10 +225,7 @@ def typical_candidates(groups: dict[tuple, list[int]]) -> dict[tuple, list[int]]
 
 def theme_groups(comments: pd.DataFrame) -> dict[tuple, list[int]]:
     """The positions (0-based, in ``comments`` order) of the opinions of each (office, theme)."""
-    return _positions(explode_themes(comments[["office", "themes"]].assign(_pos=np.arange(len(comments)))))
-
-
-def _positions(long: pd.DataFrame) -> dict[tuple, list[int]]:
+    long = explode_themes(comments[["office", "themes"]].assign(_pos=np.arange(len(comments))))
     return {key: list(frame["_pos"]) for key, frame in long.groupby(["office", "theme"], sort=False)}
 
 
@@ -140,41 +251,20 @@ def rectification_items(comments: pd.DataFrame, summary: pd.DataFrame, taxonomy:
         opinion and none of their phrases (``examples`` is empty and ``problem`` says
         why): with one or two evaluators the office could guess who wrote it.
     """
-    if not isinstance(min_evaluators, int) or isinstance(min_evaluators, bool) or min_evaluators < 1:
-        raise ValueError(f"min_evaluators must be a positive integer, got {min_evaluators!r}")
+    _check_min_evaluators(min_evaluators)
     if summary.empty:
         return pd.DataFrame(columns=ITEM_COLUMNS)
     comments = comments.reset_index(drop=True)
     texts = comments["text"].tolist()
-    who = _evaluator_ids(evaluators, len(comments))
-    long = explode_themes(comments[["office", "themes", "evidence"]].assign(_pos=np.arange(len(comments)), _who=who))
-    groups = _positions(long)
-    distinct = {key: frame["_who"].nunique() for key, frame in long.groupby(["office", "theme"], sort=False)}
-    examples = representative_opinions(texts, groups, tokenizer, n=n_examples)
-    phrases = _top_phrases(long, top_phrases)
+    tally = ThemeTally().add(comments, evaluators)
+    chosen = representative_opinions(texts, theme_groups(comments), tokenizer, n=n_examples)
+    examples = {key: [texts[i] for i in rows] for key, rows in chosen.items()}
+    return tally.items(summary, taxonomy, offices, examples, top_phrases=top_phrases, min_evaluators=min_evaluators)
 
-    records = []
-    for row in summary.itertuples(index=False):
-        theme = taxonomy[row.theme] if row.theme in taxonomy.codes else None
-        problem = theme.problem if theme else row.theme_name
-        said = phrases.get((row.office, row.theme))
-        people = int(distinct.get((row.office, row.theme), 0))
-        shown = [_excerpt(texts[i]) for i in examples.get((row.office, row.theme), [])]
-        if people < min_evaluators:  # neither quotes nor the phrases they used
-            shown = []
-            problem = f"{problem}（评议人少于{min_evaluators}人，为保护评议人不列原文）"
-        elif said:
-            problem = f"{problem}（群众反映：{'、'.join(said)}）"
-        records.append({
-            "office": row.office, "category": offices.category(row.office), "theme": row.theme,
-            "theme_name": row.theme_name, "problem": problem, "count": int(row.count),
-            "share": float(row.share), "examples": shown,
-            "measures": list(theme.measures) if theme else [], "evaluators": people,
-        })
-    items = pd.DataFrame.from_records(records)
-    items = items.sort_values(["office", "count"], ascending=[True, False], kind="stable")
-    items["item"] = items.groupby("office").cumcount() + 1
-    return items[ITEM_COLUMNS].reset_index(drop=True)
+
+def _check_min_evaluators(value: object) -> None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"min_evaluators must be a positive integer, got {value!r}")
 
 
 TYPICAL_PREFIX_CHARS = 5000  # characters of each text compared when picking typical opinions
@@ -198,44 +288,16 @@ def _excerpt(text: str, limit: int = EXAMPLE_MAX_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _evaluator_ids(evaluators: Sequence[object] | None, n: int) -> list[str]:
-    """One id per comment; a missing or empty one is unique to its comment."""
-    if evaluators is None:
-        return [f"#{i}" for i in range(n)]
-    values = list(evaluators)
+def _writer_ids(writers: Sequence[object] | None, n: int) -> list[str]:
+    """One id per opinion, "" where unknown (None, NaN or empty)."""
+    if writers is None:
+        return [""] * n
+    values = list(writers)
     if len(values) != n:
         raise ValueError(f"evaluators has {len(values)} values for {n} comments")
-    out = []
-    for i, value in enumerate(values):
-        text = "" if value is None or (isinstance(value, float) and value != value) else str(value).strip()
-        out.append("=" + text if text else f"#{i}")
-    return out
-
-
-def _top_phrases(long: pd.DataFrame, n: int) -> dict[tuple, list[str]]:
-    """Most frequent evidence phrases per (office, theme)."""
-    counters: dict[tuple, Counter[str]] = {}
-    # one parse per distinct (office, theme, evidence): evidence strings repeat across opinions
-    repeats = long.groupby(["office", "theme", "evidence"], sort=False).size()
-    for (office, theme, evidence), times in repeats.items():
-        counter = counters.setdefault((office, theme), Counter())
-        prefix = f"{theme}:"
-        for phrase in {p[len(prefix):] for p in split_codes(evidence) if p.startswith(prefix)}:
-            counter[phrase] += times
-    return {key: [p for p, _ in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[:n]]
-            for key, counter in counters.items()}
+    return ["" if v is None or (isinstance(v, float) and v != v) else str(v).strip() for v in values]
 
 
 def office_overview(comments: pd.DataFrame, items: pd.DataFrame, offices: OfficeDirectory) -> pd.DataFrame:
     """One row per office: category, accepted opinions, opinions with a theme, top themes."""
-    base = comments.groupby("office", sort=True).agg(
-        opinions=("row_id", "size"),
-        with_theme=("themes", lambda s: int((s != "").sum())),
-    ).reset_index()
-    top = (items.groupby("office")["theme_name"].agg(lambda s: "、".join(list(s)[:3]))
-           if not items.empty else pd.Series(dtype=object))
-    n_items = items.groupby("office").size() if not items.empty else pd.Series(dtype=int)
-    base["category"] = base["office"].map(offices.category)
-    base["items"] = [int(n_items.get(o, 0)) for o in base["office"]]
-    base["top_themes"] = [top.get(o, "") for o in base["office"]]
-    return base[["office", "category", "opinions", "with_theme", "items", "top_themes"]]
+    return ThemeTally().add(comments).overview(items, offices)

@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .aggregate import office_overview, office_theme_summary, rectification_items, theme_groups, typical_candidates
-from .classify import LexiconThemeClassifier, ThemeClassifier, theme_table
+from .aggregate import TYPICAL_CANDIDATES, ThemeTally, explode_themes, representative_opinions
+from .classify import LexiconThemeClassifier, ThemeClassifier, split_codes, theme_table
 from .clean import NonSubstantiveFilter, clean_text, comparison_key, describe_reason, find_duplicates
 from .errors import InputError, TextmineError
 from .flood import flood_key, flood_summary, reject_floods
@@ -221,13 +221,16 @@ def analyse(frame: pd.DataFrame | Iterable[pd.DataFrame], columns: dict[str, str
         with watch.stage("deduplicate"):
             floods = rows.decide(keep_duplicates=keep_duplicates, keep_floods=keep_floods, flood_min=flood_min)
         with watch.stage("write_rows"):
-            opinions, comments, rejects = rows.write(spill, out_dir=out_dir, keep=keep_rows)
+            comments, rejects, tally, candidates = rows.write(spill, out_dir=out_dir, keep=keep_rows)
     with watch.stage("aggregate"):
-        summary = office_theme_summary(opinions, toolkit.taxonomy)
-        items = rectification_items(opinions, summary, toolkit.taxonomy, toolkit.offices,
-                                    _Tokenizer(toolkit, mapper), n_examples=n_examples,
-                                    evaluators=rows.writers(), min_evaluators=min_evaluators)
-        overview = office_overview(opinions, items, toolkit.offices)
+        summary = tally.summary(toolkit.taxonomy)
+        texts = {pos: text for group in candidates.values() for pos, text in group}
+        chosen = representative_opinions(texts, {key: [pos for pos, _ in group] for key, group in candidates.items()},
+                                         _Tokenizer(toolkit, mapper), n=n_examples)
+        items = tally.items(summary, toolkit.taxonomy, toolkit.offices,
+                            {key: [texts[pos] for pos in picked] for key, picked in chosen.items()},
+                            min_evaluators=min_evaluators)
+        overview = tally.overview(items, toolkit.offices)
         ratings = rows.ratings()
     counts = rows.counts
     if counts["accepted"] + counts["rejected"] != rows.n:  # pragma: no cover - an invariant, not an input error
@@ -238,11 +241,11 @@ def analyse(frame: pd.DataFrame | Iterable[pd.DataFrame], columns: dict[str, str
             "accepted": counts["accepted"],
             "rejected": counts["rejected"],
             "rejected_by_reason": counts["rejected_by_reason"],
-            "with_theme": int((opinions["themes"] != "").sum()),
+            "with_theme": int(sum(tally.with_theme.values())),
         },
         "themes": {code: int(summary.loc[summary["theme"] == code, "count"].sum()) for code in toolkit.taxonomy.codes},
         "offices": {
-            "count": int(opinions["office"].nunique()),
+            "count": len(tally.opinions),
             "unknown": {str(k): int(v) for k, v in sorted(rows.unknown_offices.items())},
         },
         "columns": {role: col for role, col in columns.items() if col},
@@ -433,38 +436,40 @@ class _RowState:
         return floods
 
     def write(self, spill: Spill, *, out_dir: str | Path | None, keep: bool):
-        """Split the spilled rows into comments and rejects (written to ``out_dir`` and/or
-        kept); return the opinions' codes as a frame (``row_id, office, themes, evidence,
-        text``, the text only where a typical opinion may be picked) and the two tables."""
+        """Split the spilled rows into comments and rejects, written to ``out_dir`` and/or
+        kept; count the opinions chunk by chunk (:class:`~textmine.aggregate.ThemeTally`)
+        and keep the texts that typical-opinion picking compares
+        (:func:`~textmine.aggregate.typical_candidates`: at most ``TYPICAL_CANDIDATES`` per
+        office and theme, spread evenly). Returns (comments or None, rejects or None,
+        tally, candidates: (office, theme) → [(position among the opinions, text)])."""
         accepted = self.accepted
-        opinions = pd.DataFrame({
-            "row_id": self.column("row_id")[accepted],
-            "office": self.offices.values(self.column("office")[accepted]),
-            "themes": self.themes.values(self.column("themes")[accepted]),
-            "evidence": self.evidence.values(self.column("evidence")[accepted]),
-        })
-        wanted = set().union(*typical_candidates(theme_groups(opinions)).values())
-        quoted = np.full(len(opinions), "", dtype=object)
-        position = np.cumsum(accepted) - 1  # a row's place among the opinions
-        offices = self.column("office")
+        sizes = self._group_sizes()
+        tally, seen, candidates = ThemeTally(), Counter(), {}
+        offices, row_ids = self.column("office"), self.column("row_id")
+        writers = self._writers()
         category = self.toolkit.offices.category
         kept: dict[str, list[pd.DataFrame]] = {"comments": [], "rejects": []}
         with contextlib.ExitStack() as stack:
-            writers = {} if out_dir is None else {
+            files = {} if out_dir is None else {
                 name: stack.enter_context(CsvWriter(Path(out_dir) / f"{name}.csv")) for name in kept}
-            start = 0
+            start = opinions = 0
             for chunk in spill:
                 end = start + len(chunk)
                 mine = accepted[start:end]
-                office = self.offices.values(offices[start:end])
-                row_id = self.column("row_id")[start:end]
+                office, row_id = self.offices.values(offices[start:end]), row_ids[start:end]
                 comments = chunk[mine].reset_index(drop=True)
                 comments.insert(0, "row_id", row_id[mine])
                 comments.insert(1, "office", _objects(office[mine]))
                 comments.insert(2, "category", _objects([category(o) for o in office[mine]]))
-                for pos, text in zip(position[start:end][mine], comments["text"]):
-                    if pos in wanted:
-                        quoted[pos] = text
+                tally.add(comments, None if writers is None else writers[start:end][mine])
+                long = explode_themes(comments[["office", "themes", "text"]].assign(
+                    _pos=np.arange(opinions, opinions + len(comments))))
+                for key, group in long.groupby(["office", "theme"], sort=False):
+                    ranks = seen[key] + np.arange(len(group))
+                    seen[key] += len(group)
+                    picked = _spread_ranks(ranks, sizes[key])
+                    candidates.setdefault(key, []).extend(zip(group["_pos"].to_numpy()[picked].tolist(),
+                                                              group["text"].to_numpy()[picked].tolist()))
                 reason = self.reason[start:end][~mine]
                 duplicate_of = self.duplicate_of[start:end][~mine]
                 rejects = pd.DataFrame({
@@ -474,29 +479,50 @@ class _RowState:
                     "duplicate_of": pd.array(duplicate_of.tolist(), dtype="Int64"),
                 })
                 for name, table in (("comments", comments), ("rejects", rejects)):
-                    if name in writers:
-                        writers[name].write(table)
+                    if name in files:
+                        files[name].write(table)
                     if keep:
                         kept[name].append(table)
-                start = end
-        opinions["text"] = quoted
+                start, opinions = end, opinions + len(comments)
         if keep:
             comments, rejects = (pd.concat(kept[name], ignore_index=True) for name in ("comments", "rejects"))
         else:
             comments = rejects = None
-        return opinions, comments, rejects
+        return comments, rejects, tally, candidates
 
-    def writers(self) -> np.ndarray | None:
-        """Who wrote each opinion (its first identity column), for the min_evaluators rule."""
+    def _group_sizes(self) -> Counter:
+        """Opinions per (office, theme), from the row codes."""
+        themes = max(len(self.themes), 1)
+        pairs = self.column("office")[self.accepted].astype(np.int64) * themes + self.column("themes")[self.accepted]
+        sizes: Counter = Counter()
+        for pair, count in zip(*np.unique(pairs, return_counts=True)):
+            office, theme_set = divmod(int(pair), themes)
+            name = self.offices.values([office])[0]
+            for theme in split_codes(self.themes.values([theme_set])[0]):
+                sizes[(name, theme)] += int(count)
+        return sizes
+
+    def _writers(self) -> np.ndarray | None:
+        """Who wrote each row (its first identity column), for the min_evaluators rule."""
         if not self.identity_roles:
             return None
         role = self.identity_roles[0]
-        return self.identity[role].values(self.column(f"id_{role}")[self.accepted])
+        return self.identity[role].values(self.column(f"id_{role}"))
 
     def ratings(self) -> pd.DataFrame:
         if not self._ratings:
             return rating_frame(pd.DataFrame(), pd.DataFrame(), {})
         return pd.concat(self._ratings, ignore_index=True)
+
+
+def _spread_ranks(ranks: np.ndarray, size: int) -> np.ndarray:
+    """Which of a group's ``ranks`` (0-based places in the group of ``size`` opinions)
+    :func:`~textmine.aggregate.typical_candidates` keeps: all of a small group, else the
+    ranks ⌊i·size/limit⌋ for i < limit — rank r is one when ⌈r·limit/size⌉·size < (r+1)·limit."""
+    limit = TYPICAL_CANDIDATES
+    if size <= limit:
+        return np.ones(len(ranks), dtype=bool)
+    return (-(-ranks * limit // size)) * size < (ranks + 1) * limit
 
 
 def _strings(values: pd.Series, *, strip: bool = False) -> np.ndarray:
