@@ -176,6 +176,7 @@ def test_negation_cue_holding_an_ignored_phrase_is_found_before_removal():
     # buck passing, unlawful acts of an office, rudeness
     ("打电话问，说这事他们管不着", ["buck_passing"]),
     ("村干部违规发包集体土地", ["lawful_admin"]),
+    ("镇政府强占村民的自留地", ["lawful_admin"]),
     ("窗口工作人员破口大骂", ["attitude"]),
     # second round: what is the office doing, enforcement that does not last, how long to wait
     ("垃圾堆成山，环保局是干嘛的？", ["inaction"]),
@@ -196,6 +197,7 @@ def test_phrase_families_added_for_real_messages(classifier, text, expected):
     "补贴标准是多少？",
     "商店老板一走又开门营业",            # no office in the sentence
     "施工方一拖就是三个月",              # a contractor's delay
+    "邻居强占我家宅基地",                # 强占 by a private party
 ])
 def test_phrase_families_keep_their_limits(classifier, text):
     assert themes_of(classifier, text) == []
