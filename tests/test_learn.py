@@ -8,8 +8,8 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
 from textmine.cli import main
-from textmine.errors import TextmineError
-from textmine.learn import LearnedThemeClassifier, NgramVectorizer, OfficeAliasNormaliser, RouteClassifier
+from textmine.learn import (NEIGHBOUR_COUNTS, NEIGHBOUR_WEIGHTS, LearnedThemeClassifier, NgramVectorizer,
+                            OfficeAliasNormaliser, RouteClassifier, _neighbour_votes)
 from textmine.modelstore import ModelError, load_model, load_pickled, read_metadata, save_model, write_model
 from textmine.resources import corpus_path
 
@@ -136,6 +136,8 @@ def test_route_model_round_trip_predicts_identically(tmp_path, labelled_sample):
     assert np.array_equal(loaded.decision_function(test), model.decision_function(test))
     assert np.array_equal(loaded.predict_proba(test), model.predict_proba(test))
     assert loaded.temperature_ == model.temperature_ and metadata["params"]["offices"] is True
+    assert (loaded.n_neighbours_, loaded.neighbour_weight_) == (model.n_neighbours_, model.neighbour_weight_)
+    assert metadata["params"]["n_neighbours"] == "auto" and metadata["params"]["neighbour_weight"] == "auto"
     assert metadata["task"] == "route" and metadata["labels"] == sorted(set(train["category"]))
 
 
@@ -283,3 +285,49 @@ def test_run_uses_a_trained_theme_model(tmp_path, labelled_csv):
     result = runner.invoke(main, ["run", str(labelled_csv), "--text-col", "意见建议", "--model", str(route_dir),
                                   "--out", str(out)])
     assert result.exit_code == 1 and "needs a themes model" in result.output
+
+
+def test_neighbour_votes_are_squared_similarity_shares():
+    from scipy import sparse
+
+    train = sparse.csr_matrix(np.array([[1, 0], [0.6, 0.8], [0, 1]], dtype=np.float32))
+    queries = sparse.csr_matrix(np.array([[1, 0], [0, 0]], dtype=np.float32))
+    votes = _neighbour_votes(queries, train, np.array([0, 1, 1]), 3, (1, 2, 5))
+    assert np.allclose(votes[1], [[1, 0, 0], [0, 0, 0]])           # the nearest is itself; no similarity: no votes
+    assert np.allclose(votes[2][0], [1 / 1.36, 0.36 / 1.36, 0])      # weights 1² and 0.6²
+    assert np.allclose(votes[5], votes[2])                           # the third row (similarity 0) adds nothing
+
+
+def test_route_neighbour_blend_settings(labelled_sample):
+    train = labelled_sample.iloc[:300]
+    texts, labels = train["意见建议"].tolist(), train["category"].tolist()
+    svm_only = RouteClassifier(neighbour_weight=0.0).fit(texts, labels)
+    assert np.array_equal(svm_only.predict(texts), svm_only.classes_[svm_only.decision_function(texts).argmax(1)])
+    # all weight on one neighbour: a training message is routed where it was labelled (the texts are distinct)
+    distinct = train.drop_duplicates("意见建议")
+    nearest = RouteClassifier(n_neighbours=1, neighbour_weight=1.0).fit(distinct["意见建议"], distinct["category"])
+    assert list(nearest.predict(distinct["意见建议"])) == distinct["category"].tolist()
+    auto = RouteClassifier().fit(texts, labels)
+    assert auto.n_neighbours_ in NEIGHBOUR_COUNTS and auto.neighbour_weight_ in NEIGHBOUR_WEIGHTS
+    assert np.array_equal(auto.svm_.coef_, svm_only.svm_.coef_)     # the votes never change the SVM itself
+    for bad in ({"n_neighbours": 0}, {"n_neighbours": "many"}, {"neighbour_weight": 1.5},
+                {"neighbour_weight": True}):
+        with pytest.raises(ValueError, match=next(iter(bad))):
+            RouteClassifier(**bad).fit(texts, labels)
+
+
+def test_route_model_pickled_before_neighbour_votes_answers_as_before(tmp_path, labelled_sample):
+    import joblib
+
+    train, test = labelled_sample.iloc[:300], labelled_sample["意见建议"].tolist()[600:700]
+    model = RouteClassifier(neighbour_weight=0.0).fit(train["意见建议"].tolist(), train["category"].tolist())
+    expected = (model.predict(test), model.predict_proba(test))
+    old = RouteClassifier(neighbour_weight=0.0).fit(train["意见建议"].tolist(), train["category"].tolist())
+    for name in ("n_neighbours", "neighbour_weight", "n_neighbours_", "neighbour_weight_", "train_features_",
+                 "train_codes_"):
+        del old.__dict__[name]           # the attributes an older textmine did not have
+    joblib.dump(old, tmp_path / "old.joblib")
+    migrated = joblib.load(tmp_path / "old.joblib")
+    assert np.array_equal(migrated.predict(test), expected[0])
+    assert np.array_equal(migrated.predict_proba(test), expected[1])
+    assert migrated.get_params()["neighbour_weight"] == 0.0

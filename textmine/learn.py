@@ -6,8 +6,9 @@
 - :class:`LearnedThemeClassifier` — one logistic regression per theme, thresholds tuned
   by internal cross-validation, optionally united with the lexicon; keeps evidence
   (lexicon phrases and the n-grams that weighed most) and a confidence per theme.
-- :class:`RouteClassifier` — a linear SVM choosing the responsible domain or office, with
-  a confidence from a softmax whose temperature is fitted on held-out decisions.
+- :class:`RouteClassifier` — a linear SVM choosing the responsible domain or office, its
+  softmax probabilities (temperature fitted on held-out decisions) blended with the votes of
+  the most similar training messages (weight and number chosen on the same hold-out).
 """
 from __future__ import annotations
 
@@ -311,40 +312,80 @@ class LearnedThemeClassifier(BaseEstimator):
         return evidence, confidence
 
 
+NEIGHBOUR_COUNTS = (5, 10, 20, 40)
+NEIGHBOUR_WEIGHTS = tuple(round(0.1 * i, 1) for i in range(9))   # 0.0 … 0.8
+
+
 class RouteClassifier(BaseEstimator, ClassifierMixin):
     """Single-label classifier routing a message to its responsible domain or office.
 
     A linear SVM on :class:`NgramVectorizer` features with balanced class weights; office
     aliases mentioned in the text are rewritten to canonical office names first (``offices``,
-    see :class:`OfficeAliasNormaliser`). ``predict_proba`` is a softmax of the SVM decision
-    values whose temperature is fitted (minimum log-loss) on the decisions for a stratified
-    30 % hold-out, so confidences are calibrated.
+    see :class:`OfficeAliasNormaliser`). ``predict_proba`` blends two views of a message:
+
+    - a softmax of the SVM decision values, whose temperature is fitted (minimum log-loss) on
+      the decisions for a stratified 30 % hold-out, so confidences are calibrated;
+    - the votes of its ``n_neighbours`` most similar training messages (cosine of the same
+      features, each vote weighted by the squared similarity), which recover messages whose
+      wording is close to a few earlier ones but not to the class as a whole.
+
+    ``proba = (1 - w) * svm + w * neighbours`` with ``w = neighbour_weight``; ``predict`` and
+    :meth:`route` take the most probable label. With ``"auto"`` both settings are chosen on the
+    same hold-out (maximum macro-F1 over :data:`NEIGHBOUR_COUNTS` × :data:`NEIGHBOUR_WEIGHTS`,
+    ties to the smaller weight), so ``w = 0`` (the SVM alone) is chosen when votes do not help.
+    The fitted model keeps the training feature matrix (``train_features_``) for the votes, unless w = 0.
 
     Parameters
     ----------
     C : float
         Inverse regularisation of the SVM.
     char_ngrams, word_ngrams, min_df, max_features, offices : see :class:`NgramVectorizer`.
+    n_neighbours : int or "auto"
+        Number of similar training messages voting.
+    neighbour_weight : float in [0, 1] or "auto"
+        Weight of their votes in the probabilities; 0 uses the SVM alone.
     random_state : int
-        Seed of the temperature's hold-out split.
+        Seed of the hold-out split.
     """
 
     def __init__(self, *, C: float = 1.0, char_ngrams=(1, 2), word_ngrams=(1, 2), min_df: int = 2,
-                 max_features: int | None = 200_000, offices=True, random_state: int = 0):
+                 max_features: int | None = 200_000, offices=True, n_neighbours="auto",
+                 neighbour_weight="auto", random_state: int = 0):
         self.C = C
         self.char_ngrams = char_ngrams
         self.word_ngrams = word_ngrams
         self.min_df = min_df
         self.max_features = max_features
         self.offices = offices
+        self.n_neighbours = n_neighbours
+        self.neighbour_weight = neighbour_weight
         self.random_state = random_state
+
+    def __setstate__(self, state):
+        # a model pickled before the neighbour votes existed: it keeps answering as it did (SVM alone)
+        if "neighbour_weight" not in state:
+            state = {**state, "n_neighbours": NEIGHBOUR_COUNTS[1], "neighbour_weight": 0.0}
+            if "svm_" in state:
+                state.update(n_neighbours_=NEIGHBOUR_COUNTS[1], neighbour_weight_=0.0, train_features_=None,
+                             train_codes_=None)
+        super().__setstate__(state)
+
+    def _check_params(self) -> None:
+        if not (isinstance(self.C, (int, float)) and self.C > 0):
+            raise ValueError(f"C must be a positive number, got {self.C!r}")
+        if self.n_neighbours != "auto" and not (isinstance(self.n_neighbours, (int, np.integer))
+                                                and not isinstance(self.n_neighbours, bool) and self.n_neighbours >= 1):
+            raise ValueError(f"n_neighbours must be a positive integer or 'auto', got {self.n_neighbours!r}")
+        if self.neighbour_weight != "auto" and not (isinstance(self.neighbour_weight, (int, float))
+                                                    and not isinstance(self.neighbour_weight, bool)
+                                                    and 0 <= self.neighbour_weight <= 1):
+            raise ValueError(f"neighbour_weight must be a number in [0, 1] or 'auto', got {self.neighbour_weight!r}")
 
     def fit(self, X: Sequence[str], y: Sequence[str]) -> "RouteClassifier":
         from sklearn.model_selection import train_test_split
         from sklearn.svm import LinearSVC
 
-        if not (isinstance(self.C, (int, float)) and self.C > 0):
-            raise ValueError(f"C must be a positive number, got {self.C!r}")
+        self._check_params()
         y = np.asarray([str(v) for v in y], dtype=object)
         if len(set(y)) < 2:
             raise ValueError("routing needs at least two different labels")
@@ -352,30 +393,60 @@ class RouteClassifier(BaseEstimator, ClassifierMixin):
                                            min_df=self.min_df, max_features=self.max_features,
                                            offices=self.offices)
         V = self.vectorizer_.fit_transform([str(t) for t in X])
-        self.svm_ = LinearSVC(C=self.C, class_weight="balanced").fit(V, y)
+        def svm() -> LinearSVC:   # liblinear shuffles: seeded, so a refit gives the same model
+            return LinearSVC(C=self.C, class_weight="balanced", random_state=self.random_state)
+
+        self.svm_ = svm().fit(V, y)
         self.classes_ = self.svm_.classes_
-        # the temperature is fitted on one stratified 30 % hold-out: one extra fit, not K
+        codes = np.searchsorted(self.classes_, y)
+        self.train_features_ = _unit_rows(V)
+        self.train_codes_ = codes
+        # the temperature and the neighbour settings are fitted on one stratified 30 % hold-out: one extra fit, not K
         counts = np.unique(y, return_counts=True)[1]
         self.temperature_ = 1.0
+        fixed_k = None if self.n_neighbours == "auto" else int(self.n_neighbours)
+        fixed_w = None if self.neighbour_weight == "auto" else float(self.neighbour_weight)
+        self.n_neighbours_ = fixed_k or NEIGHBOUR_COUNTS[1]
+        self.neighbour_weight_ = 0.0 if fixed_w is None else fixed_w
         if counts.min() >= 4:
             train, test = train_test_split(np.arange(len(y)), test_size=0.3, stratify=y,
                                            random_state=self.random_state)
-            held_out = LinearSVC(C=self.C, class_weight="balanced").fit(V[train], y[train]).decision_function(V[test])
+            held_out = svm().fit(V[train], y[train]).decision_function(V[test])
             if held_out.ndim == 1:
                 held_out = np.column_stack([-held_out, held_out])
-            self.temperature_ = _fit_temperature(held_out, np.searchsorted(self.classes_, y[test]))
+            self.temperature_ = _fit_temperature(held_out, codes[test])
+            if fixed_k is None or fixed_w is None:
+                self.n_neighbours_, self.neighbour_weight_ = _choose_neighbours(
+                    _softmax(held_out * self.temperature_), self.train_features_[test], self.train_features_[train],
+                    codes[train], codes[test], [fixed_k] if fixed_k else NEIGHBOUR_COUNTS,
+                    [fixed_w] if fixed_w is not None else NEIGHBOUR_WEIGHTS)
+        if self.neighbour_weight_ == 0:   # the votes are not used: do not keep (and save) the training matrix
+            self.train_features_ = self.train_codes_ = None
         return self
 
     def decision_function(self, X: Iterable[str]) -> np.ndarray:
+        """SVM decision values (n_samples, n_classes); the neighbour votes are not part of them."""
         check_is_fitted(self, "svm_")
-        decisions = self.svm_.decision_function(self.vectorizer_.transform([str(t) for t in X]))
+        return self._decisions(self.vectorizer_.transform([str(t) for t in X]))
+
+    def _decisions(self, V) -> np.ndarray:
+        decisions = self.svm_.decision_function(V)
         return decisions if decisions.ndim == 2 else np.column_stack([-decisions, decisions])
 
     def predict_proba(self, X: Iterable[str]) -> np.ndarray:
-        return _softmax(self.decision_function(X) * self.temperature_)
+        """Blend of the SVM's calibrated softmax and the neighbours' votes; rows sum to 1."""
+        check_is_fitted(self, "svm_")
+        V = self.vectorizer_.transform([str(t) for t in X])
+        proba = _softmax(self._decisions(V) * self.temperature_)
+        if self.neighbour_weight_ > 0:
+            votes = _neighbour_votes(_unit_rows(V), self.train_features_, self.train_codes_, len(self.classes_),
+                                     (self.n_neighbours_,))[self.n_neighbours_]
+            votes = np.where(votes.sum(axis=1, keepdims=True) > 0, votes, proba)   # no similar message: SVM alone
+            proba = (1 - self.neighbour_weight_) * proba + self.neighbour_weight_ * votes
+        return proba
 
     def predict(self, X: Iterable[str]) -> np.ndarray:
-        return self.classes_[self.decision_function(X).argmax(axis=1)]
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
 
     def route(self, X: Iterable[str], min_confidence: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Return (route, confidence); route is ``unsure`` below ``min_confidence`` when given."""
@@ -386,6 +457,58 @@ class RouteClassifier(BaseEstimator, ClassifierMixin):
         if min_confidence is not None:
             routes[confidence < min_confidence] = "unsure"
         return routes, confidence
+
+
+def _unit_rows(V) -> sparse.csr_matrix:
+    """Rows scaled to unit length (float32): their dot products are cosines."""
+    V = sparse.csr_matrix(V, dtype=np.float32)
+    norms = np.sqrt(np.asarray(V.multiply(V).sum(axis=1)).ravel())
+    return (sparse.diags(1.0 / np.where(norms > 0, norms, 1.0)).astype(np.float32) @ V).tocsr()
+
+
+def _neighbour_votes(queries, train, train_codes: np.ndarray, n_classes: int, counts: Sequence[int],
+                     batch: int = 1000) -> dict[int, np.ndarray]:
+    """Per neighbour count k: each query's class shares among its k most similar training rows.
+
+    Votes are weighted by the squared cosine similarity; a row whose neighbours are all
+    dissimilar (similarity 0) gets zero votes. Queries are compared in batches to bound memory.
+    """
+    top = min(max(counts), train.shape[0])
+    votes = {k: np.zeros((queries.shape[0], n_classes)) for k in counts}
+    transposed = train.T.tocsc()
+    for start in range(0, queries.shape[0], batch):
+        sims = (queries[start:start + batch] @ transposed).toarray()
+        nearest = np.argpartition(-sims, top - 1, axis=1)[:, :top] if top < sims.shape[1] else \
+            np.tile(np.arange(sims.shape[1]), (sims.shape[0], 1))
+        near_sims = np.take_along_axis(sims, nearest, axis=1)
+        order = np.argsort(-near_sims, axis=1, kind="stable")
+        nearest, near_sims = np.take_along_axis(nearest, order, 1), np.take_along_axis(near_sims, order, 1)
+        weights = np.clip(near_sims, 0, None).astype(np.float64) ** 2
+        rows = np.repeat(np.arange(len(sims)), top).reshape(len(sims), top)
+        for k in counts:
+            share = np.zeros((len(sims), n_classes))
+            kk = min(k, top)
+            np.add.at(share, (rows[:, :kk], train_codes[nearest[:, :kk]]), weights[:, :kk])
+            total = share.sum(axis=1, keepdims=True)
+            votes[k][start:start + len(sims)] = np.divide(share, total, out=np.zeros_like(share), where=total > 0)
+    return votes
+
+
+def _choose_neighbours(svm_proba: np.ndarray, queries, train, train_codes: np.ndarray, truth: np.ndarray,
+                       counts: Sequence[int], weights: Sequence[float]) -> tuple[int, float]:
+    """(k, w) maximising held-out macro-F1 of the blend; ties go to the smaller weight, then fewer neighbours."""
+    from sklearn.metrics import f1_score
+
+    votes = _neighbour_votes(queries, train, train_codes, svm_proba.shape[1], counts)
+    best, best_key = (counts[0], weights[0]), None
+    for k in counts:
+        share = np.where(votes[k].sum(axis=1, keepdims=True) > 0, votes[k], svm_proba)
+        for w in weights:
+            predicted = ((1 - w) * svm_proba + w * share).argmax(axis=1)
+            key = (round(f1_score(truth, predicted, average="macro"), 10), -w, -k)
+            if best_key is None or key > best_key:
+                best, best_key = (int(k), float(w)), key
+    return best
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
