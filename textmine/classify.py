@@ -182,7 +182,12 @@ class _ThemeMatcher:
         """Return the distinct accepted cue phrases found in ``text``, in text order."""
         found = []
         for order, (regex, weak) in enumerate(self.cues):
-            for m in regex.finditer(text):
+            # most cues are absent from most texts: one search says so at a third of the
+            # cost of starting a finditer
+            first = regex.search(text)
+            if first is None:
+                continue
+            for m in regex.finditer(text, first.start()):
                 if m.end() > m.start():
                     found.append((m.start(), order, m.end(), weak))
         if not found:
