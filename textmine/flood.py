@@ -45,12 +45,14 @@ def parse_times(values: Sequence[object]) -> tuple[pd.Series, bool]:
     Returns the times (NaT where a value cannot be read) and whether any value has a
     time of day.
     """
-    text = pd.Series([str(v).strip() for v in values], dtype=object)
+    # a round has few distinct dates: parse each once
+    codes, distinct = pd.factorize(pd.Series(list(values), dtype=object), use_na_sentinel=False)
+    text = pd.Series([str(v).strip() for v in distinct], dtype=object)
     text = text.str.replace("日", " ", regex=False).str.replace("时", ":", regex=False)
     text = text.str.replace("分", "", regex=False).map(lambda s: _DATE_SEPARATORS.sub("-", s).strip())
-    times = pd.to_datetime(text.where(text != ""), errors="coerce", format="mixed")
-    with_clock = bool((times.dropna() != times.dropna().dt.normalize()).any())
-    return times, with_clock
+    parsed = pd.to_datetime(text.where(text != ""), errors="coerce", format="mixed")
+    with_clock = bool((parsed.dropna() != parsed.dropna().dt.normalize()).any())
+    return pd.Series(parsed.to_numpy()[codes] if len(codes) else parsed.to_numpy()[:0]), with_clock
 
 
 def find_floods(frame: pd.DataFrame, *, office: str, key: str, row_id: str,
