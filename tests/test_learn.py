@@ -296,6 +296,8 @@ def test_neighbour_votes_are_squared_similarity_shares():
     assert np.allclose(votes[1], [[1, 0, 0], [0, 0, 0]])           # the nearest is itself; no similarity: no votes
     assert np.allclose(votes[2][0], [1 / 1.36, 0.36 / 1.36, 0])      # weights 1² and 0.6²
     assert np.allclose(votes[5], votes[2])                           # the third row (similarity 0) adds nothing
+    one_by_one = _neighbour_votes(queries, train, np.array([0, 1, 1]), 3, (1, 2, 5), batch=1)
+    assert all(np.array_equal(one_by_one[k], votes[k]) for k in votes)
 
 
 def test_route_neighbour_blend_settings(labelled_sample):

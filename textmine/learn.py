@@ -467,15 +467,17 @@ def _unit_rows(V) -> sparse.csr_matrix:
 
 
 def _neighbour_votes(queries, train, train_codes: np.ndarray, n_classes: int, counts: Sequence[int],
-                     batch: int = 1000) -> dict[int, np.ndarray]:
+                     batch: int | None = None) -> dict[int, np.ndarray]:
     """Per neighbour count k: each query's class shares among its k most similar training rows.
 
     Votes are weighted by the squared cosine similarity; a row whose neighbours are all
-    dissimilar (similarity 0) gets zero votes. Queries are compared in batches to bound memory.
+    dissimilar (similarity 0) gets zero votes. Queries are compared in batches (by default of at
+    most 1,000 rows and 10 million similarities) to bound memory whatever the training set's size.
     """
     top = min(max(counts), train.shape[0])
     votes = {k: np.zeros((queries.shape[0], n_classes)) for k in counts}
     transposed = train.T.tocsc()
+    batch = batch or max(1, min(1000, 10_000_000 // max(train.shape[0], 1)))
     for start in range(0, queries.shape[0], batch):
         sims = (queries[start:start + batch] @ transposed).toarray()
         nearest = np.argpartition(-sims, top - 1, axis=1)[:, :top] if top < sims.shape[1] else \
