@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import pandas as pd
@@ -57,3 +59,19 @@ def found_in(text: str, secrets: set[str]) -> set[str]:
     lengths = {len(s) for s in secrets}
     pieces = {text[i:i + n] for n in lengths for i in range(len(text) - n + 1)}
     return secrets & pieces
+
+
+def write_rows(path: Path, rows: list[list[str]], *, encoding: str = "utf-8", newline: str = "\r\n") -> Path:
+    """Write ``rows`` as CSV with ``newline`` line ends in ``encoding``."""
+    buffer = io.StringIO(newline="")
+    # csv.writer quotes a cell holding a line break only when the break is in its lineterminator
+    quoting = csv.QUOTE_MINIMAL if newline == "\r\n" else csv.QUOTE_ALL
+    csv.writer(buffer, lineterminator=newline, quoting=quoting).writerows(rows)
+    path.write_bytes(buffer.getvalue().encode(encoding))
+    return path
+
+
+def expected_frame(header: list[str], body: list[list[str]], first_row: int) -> pd.DataFrame:
+    """The frame the reader should give for ``body`` under ``header``, first data row ``first_row``."""
+    index = pd.RangeIndex(first_row, first_row + len(body), name="row")
+    return pd.DataFrame(body, columns=header, index=index, dtype=object).astype(str)

@@ -600,10 +600,12 @@ def test_custom_aliases_drive_detection(tmp_path):
 # turned into columns a chunk of rows at a time; tiny sizes put every boundary inside the data.
 
 import csv  # noqa: E402
-import io  # noqa: E402
 from unittest import mock  # noqa: E402
 
 import textmine.read as read_module  # noqa: E402
+
+from . import conftest  # noqa: E402
+from .conftest import expected_frame  # noqa: E402
 
 
 def tiny(chunk_rows=3, piece_chars=5, block_bytes=7):
@@ -613,17 +615,7 @@ def tiny(chunk_rows=3, piece_chars=5, block_bytes=7):
 
 
 def write_rows(path: Path, rows: list[list[str]], *, newline: str = "\r\n", encoding: str = "utf-8-sig") -> Path:
-    buffer = io.StringIO(newline="")
-    # with a CR line end the csv module would not quote a cell holding a bare LF
-    quoting = csv.QUOTE_ALL if newline == "\r" else csv.QUOTE_MINIMAL
-    csv.writer(buffer, lineterminator=newline, quoting=quoting).writerows(rows)
-    path.write_bytes(buffer.getvalue().encode(encoding))
-    return path
-
-
-def expected_frame(header: list[str], body: list[list[str]], first_row: int) -> pd.DataFrame:
-    index = pd.RangeIndex(first_row, first_row + len(body), name="row")
-    return pd.DataFrame(body, columns=header, index=index, dtype=object).astype(str)
+    return conftest.write_rows(path, rows, newline=newline, encoding=encoding)
 
 
 HEADER = ["单位", "意见", "日期"]

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import csv
 import gc
-import io
 from pathlib import Path
 from unittest import mock
 
@@ -16,6 +15,8 @@ import textmine.read as read_module
 from textmine.errors import ColumnError, InputError
 from textmine.read import ChunkedTable, Table, read_chunks, read_table, resolve_columns
 
+from .conftest import expected_frame, write_rows
+
 FIXTURES = Path(__file__).parent / "fixtures"
 FIXTURE_FILES = ["comments_gbk.csv", "comments_utf8_bom.csv", "comments_utf16.txt", "comments.xlsx"]
 CHUNK_SIZES = [1, 2, 7]
@@ -25,20 +26,6 @@ def small_blocks(block_bytes=7, piece_chars=5):
     """Tiny decoding blocks and pieces, so that every boundary falls inside the data."""
     return mock.patch.multiple(read_module, _PIECE_CHARS=piece_chars, _BLOCK_BYTES=block_bytes,
                                _FIRST_BYTES=64, _HEAD_CHARS=24)
-
-
-def write_rows(path: Path, rows: list[list[str]], *, encoding: str = "utf-8", newline: str = "\r\n") -> Path:
-    buffer = io.StringIO(newline="")
-    # csv.writer quotes a cell holding a line break only when the break is in its lineterminator
-    quoting = csv.QUOTE_MINIMAL if newline == "\r\n" else csv.QUOTE_ALL
-    csv.writer(buffer, lineterminator=newline, quoting=quoting).writerows(rows)
-    path.write_bytes(buffer.getvalue().encode(encoding))
-    return path
-
-
-def expected_frame(header: list[str], body: list[list[str]], first_row: int) -> pd.DataFrame:
-    index = pd.RangeIndex(first_row, first_row + len(body), name="row")
-    return pd.DataFrame(body, columns=header, index=index, dtype=object).astype(str)
 
 
 def chunks_of(path: Path, chunk_rows: int, **kwargs) -> tuple[ChunkedTable, list[pd.DataFrame]]:
