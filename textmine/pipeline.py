@@ -232,9 +232,10 @@ def analyse(frame: pd.DataFrame | Iterable[pd.DataFrame], columns: dict[str, str
                             min_evaluators=min_evaluators)
         overview = tally.overview(items, toolkit.offices)
         ratings = rows.ratings()
-    counts = rows.counts
-    if counts["accepted"] + counts["rejected"] != rows.n:  # pragma: no cover - an invariant, not an input error
-        raise AssertionError(f"row accounting broken: {counts['accepted']} + {counts['rejected']} != {rows.n}")
+    counts, written = rows.counts, rows.written
+    if (written["comments"], written["rejects"]) != (counts["accepted"], counts["rejected"]) \
+            or written["comments"] + written["rejects"] != rows.n:  # pragma: no cover - an invariant
+        raise AssertionError(f"row accounting broken: {written} written for {rows.n} rows, {counts}")
     info = {
         "counts": {
             "input_rows": rows.n,
@@ -449,6 +450,7 @@ class _RowState:
         writers = self._writers()
         category = self.toolkit.offices.category
         kept: dict[str, list[pd.DataFrame]] = {"comments": [], "rejects": []}
+        self.written = dict.fromkeys(kept, 0)
         with contextlib.ExitStack() as stack:
             files = {} if out_dir is None else {
                 name: stack.enter_context(CsvWriter(Path(out_dir) / f"{name}.csv")) for name in kept}
@@ -479,6 +481,7 @@ class _RowState:
                     "duplicate_of": pd.array(duplicate_of.tolist(), dtype="Int64"),
                 })
                 for name, table in (("comments", comments), ("rejects", rejects)):
+                    self.written[name] += len(table)
                     if name in files:
                         files[name].write(table)
                     if keep:
