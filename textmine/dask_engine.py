@@ -83,7 +83,7 @@ class DaskMapper(SerialMapper):
         self.tasks = 0
         self.texts = 0
 
-    def submit(self, task: Task, items: Sequence) -> Callable[[], list]:
+    def submit(self, task: Task, items: Sequence, *, min_items: int | None = None) -> Callable[[], list]:
         items = list(items)
         n = self.partition_rows
         futures = [self.client.submit(_run_on_worker, task, items[i:i + n], self.shared, pure=False)

@@ -62,6 +62,17 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     return Path(path)
 
 
+def csv_text(frame: pd.DataFrame, *, header: bool = True) -> str:
+    """``frame`` as the lines :func:`write_csv` writes (formula-like cells neutralised),
+    with or without the header line; the chunks of one file can be made in other processes."""
+    safe = frame.copy()
+    for column in safe.columns:
+        if not pd.api.types.is_numeric_dtype(safe[column]):
+            safe[column] = _neutralise_column(safe[column])
+    safe.columns = [neutralise_formula(str(c)) for c in safe.columns]
+    return safe.to_csv(index=False, header=header, lineterminator="\n")
+
+
 class CsvWriter:
     """Write one CSV file from a sequence of frames with the same columns (chunk by chunk),
     as :func:`write_csv` writes one frame: the header once, formula-like cells neutralised,
@@ -78,17 +89,16 @@ class CsvWriter:
         return self
 
     def write(self, frame: pd.DataFrame) -> None:
-        header = [str(c) for c in frame.columns]
+        self.write_text(csv_text(frame, header=self._header is None), list(frame.columns), len(frame))
+
+    def write_text(self, text: str, columns: list, rows: int) -> None:
+        """Append lines made by :func:`csv_text` (with the header for the first chunk only)."""
+        header = [str(c) for c in columns]
         if self._header is not None and header != self._header:
             raise ValueError(f"{self.path}: columns {header} differ from the first chunk's {self._header}")
-        safe = frame.copy()
-        for column in safe.columns:
-            if not pd.api.types.is_numeric_dtype(safe[column]):
-                safe[column] = _neutralise_column(safe[column])
-        safe.columns = [neutralise_formula(c) for c in header]
-        safe.to_csv(self._handle, index=False, header=self._header is None, lineterminator="\n")
+        self._handle.write(text)
         self._header = header
-        self.rows += len(frame)
+        self.rows += rows
 
     def __exit__(self, exc_type, exc, tb) -> None:
         self._handle.close()

@@ -39,8 +39,10 @@ class SerialMapper:
     def map(self, task: Task, items: Sequence) -> list:
         return self.submit(task, items)()
 
-    def submit(self, task: Task, items: Sequence) -> Callable[[], list]:
+    def submit(self, task: Task, items: Sequence, *, min_items: int | None = None) -> Callable[[], list]:
         """Start ``task`` over ``items``; the returned function waits for and returns the results.
+        ``min_items`` overrides the mapper's threshold for sending work away (1 for a few
+        large items, such as chunks of rows).
 
         Here the work is done when the results are asked for."""
         items = list(items)
@@ -81,11 +83,11 @@ class ProcessMapper(SerialMapper):
         self.min_items = min_items
         self._pool = None
 
-    def submit(self, task: Task, items: Sequence) -> Callable[[], list]:
+    def submit(self, task: Task, items: Sequence, *, min_items: int | None = None) -> Callable[[], list]:
         """Start ``task`` over ``items`` on the workers and return at once; the returned
         function waits for and returns the results (this process is free meanwhile)."""
         items = list(items)
-        if len(items) < self.min_items:
+        if len(items) < (self.min_items if min_items is None else min_items):
             return super().submit(task, items)
         # a few chunks per worker: an even share each, with slack for uneven texts
         size = -(-len(items) // (self.jobs * 4))

@@ -12,7 +12,7 @@ import itertools
 import os
 import tempfile
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -28,7 +28,7 @@ from .classify import LexiconThemeClassifier, ThemeClassifier, split_codes, them
 from .clean import NonSubstantiveFilter, clean_text, comparison_key, describe_reason, find_duplicates
 from .errors import InputError, TextmineError
 from .flood import flood_key, flood_summary, reject_floods
-from .export import CsvWriter, rectification_markdown, write_csv, write_json, write_rectification_xlsx, write_text
+from .export import CsvWriter, csv_text, rectification_markdown, write_csv, write_json, write_rectification_xlsx, write_text
 from .offices import OfficeDirectory
 from .read import ChunkedTable, Table, read_chunks, read_table, resolve_columns
 from .parallel import SerialMapper, make_mapper, per_distinct
@@ -221,7 +221,7 @@ def analyse(frame: pd.DataFrame | Iterable[pd.DataFrame], columns: dict[str, str
         with watch.stage("deduplicate"):
             floods = rows.decide(keep_duplicates=keep_duplicates, keep_floods=keep_floods, flood_min=flood_min)
         with watch.stage("write_rows"):
-            comments, rejects, tally, candidates = rows.write(spill, out_dir=out_dir, keep=keep_rows)
+            comments, rejects, tally, candidates = rows.write(spill, mapper, out_dir=out_dir, keep=keep_rows)
     with watch.stage("aggregate"):
         summary = tally.summary(toolkit.taxonomy)
         texts = {pos: text for group in candidates.values() for pos, text in group}
@@ -436,74 +436,81 @@ class _RowState:
                        "rejected_by_reason": {str(k): int(v) for k, v in rejected.items()}}
         return floods
 
-    def write(self, spill: Spill, *, out_dir: str | Path | None, keep: bool):
+    def write(self, spill: Spill, mapper: SerialMapper, *, out_dir: str | Path | None, keep: bool):
         """Split the spilled rows into comments and rejects, written to ``out_dir`` and/or
-        kept; count the opinions chunk by chunk (:class:`~textmine.aggregate.ThemeTally`)
-        and keep the texts that typical-opinion picking compares
-        (:func:`~textmine.aggregate.typical_candidates`: at most ``TYPICAL_CANDIDATES`` per
-        office and theme, spread evenly). Returns (comments or None, rejects or None,
-        tally, candidates: (office, theme) → [(position among the opinions, text)])."""
-        accepted = self.accepted
-        sizes = self._group_sizes()
-        tally, seen, candidates = ThemeTally(), Counter(), {}
-        offices, row_ids = self.column("office"), self.column("row_id")
-        writers = self._writers()
-        category = self.toolkit.offices.category
+        kept, counting the opinions (:class:`~textmine.aggregate.ThemeTally`) and keeping the
+        texts typical-opinion picking compares (:func:`~textmine.aggregate.typical_candidates`:
+        at most ``TYPICAL_CANDIDATES`` per office and theme, spread evenly). Each chunk is
+        done by :func:`_rows_task` through ``mapper`` (a few chunks at a time, in order);
+        this process merges the tallies and writes the lines. Returns (comments or None,
+        rejects or None, tally, candidates: (office, theme) → [(position among the
+        opinions, text)])."""
+        tally, candidates = ThemeTally(), {}
         kept: dict[str, list[pd.DataFrame]] = {"comments": [], "rejects": []}
         self.written = dict.fromkeys(kept, 0)
         with contextlib.ExitStack() as stack:
             files = {} if out_dir is None else {
                 name: stack.enter_context(CsvWriter(Path(out_dir) / f"{name}.csv")) for name in kept}
-            start = opinions = 0
-            for chunk in spill:
-                end = start + len(chunk)
-                mine = accepted[start:end]
-                office, row_id = self.offices.values(offices[start:end]), row_ids[start:end]
-                comments = chunk[mine].reset_index(drop=True)
-                comments.insert(0, "row_id", row_id[mine])
-                comments.insert(1, "office", _objects(office[mine]))
-                comments.insert(2, "category", _objects([category(o) for o in office[mine]]))
-                tally.add(comments, None if writers is None else writers[start:end][mine])
-                long = explode_themes(comments[["office", "themes", "text"]].assign(
-                    _pos=np.arange(opinions, opinions + len(comments))))
-                for key, group in long.groupby(["office", "theme"], sort=False):
-                    ranks = seen[key] + np.arange(len(group))
-                    seen[key] += len(group)
-                    picked = _spread_ranks(ranks, sizes[key])
-                    candidates.setdefault(key, []).extend(zip(group["_pos"].to_numpy()[picked].tolist(),
-                                                              group["text"].to_numpy()[picked].tolist()))
-                reason = self.reason[start:end][~mine]
-                duplicate_of = self.duplicate_of[start:end][~mine]
-                rejects = pd.DataFrame({
-                    "row_id": row_id[~mine], "office": _objects(office[~mine]),
-                    "text": _objects(chunk["text"].to_numpy(dtype=object)[~mine]), "reason_code": _objects(reason),
-                    "reason": _objects([describe_reason(c, d) for c, d in zip(reason, duplicate_of)]),
-                    "duplicate_of": pd.array(duplicate_of.tolist(), dtype="Int64"),
-                })
-                for name, table in (("comments", comments), ("rejects", rejects)):
-                    self.written[name] += len(table)
+
+            def take(pending: Callable[[], list]) -> None:
+                done = pending()[0]
+                tally.merge(done["tally"])
+                for key, picked in done["candidates"]:
+                    candidates.setdefault(key, []).extend(picked)
+                for name in kept:
+                    lines, columns, rows = done[name]
+                    self.written[name] += rows
                     if name in files:
-                        files[name].write(table)
+                        files[name].write_text(lines, columns, rows)
                     if keep:
-                        kept[name].append(table)
-                start, opinions = end, opinions + len(comments)
+                        kept[name].append(done[f"{name}_frame"])
+
+            in_flight: deque = deque()
+            for job in self._row_jobs(spill, lines=bool(files), keep=keep):
+                in_flight.append(mapper.submit(_rows_task, [job], min_items=1))
+                if len(in_flight) > mapper.jobs:  # a few chunks in memory at a time
+                    take(in_flight.popleft())
+            while in_flight:
+                take(in_flight.popleft())
         if keep:
             comments, rejects = (pd.concat(kept[name], ignore_index=True) for name in ("comments", "rejects"))
         else:
             comments = rejects = None
         return comments, rejects, tally, candidates
 
-    def _group_sizes(self) -> Counter:
-        """Opinions per (office, theme), from the row codes."""
+    def _row_jobs(self, spill: Spill, *, lines: bool, keep: bool) -> Iterator[dict]:
+        """One :func:`_rows_task` job per spilled chunk: its rows, the decisions about them,
+        and per (office, theme) how many opinions came before it and how many there are."""
+        accepted, offices, row_ids = self.accepted, self.column("office"), self.column("row_id")
+        writers = self._writers()
+        sizes = self._group_counts(0, self.n)
+        before: Counter = Counter()
+        start = opinions = 0
+        for number, chunk in enumerate(spill):
+            end = start + len(chunk)
+            here = self._group_counts(start, end)
+            yield {"chunk": chunk, "row_id": row_ids[start:end], "office": self.offices.values(offices[start:end]),
+                   "accepted": accepted[start:end], "reason": self.reason[start:end],
+                   "duplicate_of": self.duplicate_of[start:end],
+                   "writers": None if writers is None else writers[start:end], "first": opinions,
+                   "before": {key: before[key] for key in here}, "sizes": {key: sizes[key] for key in here},
+                   "header": number == 0, "lines": lines, "keep": keep}
+            before.update(here)
+            start, opinions = end, opinions + int(accepted[start:end].sum())
+
+    def _group_counts(self, start: int, end: int) -> Counter:
+        """Opinions per (office, theme) among rows ``start:end``, from the row codes."""
         themes = max(len(self.themes), 1)
-        pairs = self.column("office")[self.accepted].astype(np.int64) * themes + self.column("themes")[self.accepted]
-        sizes: Counter = Counter()
+        mine = self.accepted[start:end]
+        pairs = self.column("office")[start:end][mine].astype(np.int64) * themes \
+            + self.column("themes")[start:end][mine]
+        counts: Counter = Counter()
         for pair, count in zip(*np.unique(pairs, return_counts=True)):
             office, theme_set = divmod(int(pair), themes)
             name = self.offices.values([office])[0]
             for theme in split_codes(self.themes.values([theme_set])[0]):
-                sizes[(name, theme)] += int(count)
-        return sizes
+                counts[(name, theme)] += int(count)
+        return counts
 
     def _writers(self) -> np.ndarray | None:
         """Who wrote each row (its first identity column), for the min_evaluators rule."""
@@ -516,6 +523,42 @@ class _RowState:
         if not self._ratings:
             return rating_frame(pd.DataFrame(), pd.DataFrame(), {})
         return pd.concat(self._ratings, ignore_index=True)
+
+
+def _rows_task(toolkit: Toolkit, jobs: list[dict]) -> list[dict]:
+    """Per job of :meth:`_RowState._row_jobs` (one chunk): its comments and rejects (as CSV
+    lines, and as frames when kept), the chunk's :class:`~textmine.aggregate.ThemeTally`,
+    and its candidates for typical opinions per (office, theme)."""
+    return [_finish_rows(toolkit, **job) for job in jobs]
+
+
+def _finish_rows(toolkit: Toolkit, *, chunk: pd.DataFrame, row_id: np.ndarray, office: np.ndarray,
+                 accepted: np.ndarray, reason: np.ndarray, duplicate_of: np.ndarray, writers: np.ndarray | None,
+                 first: int, before: dict, sizes: dict, header: bool, lines: bool, keep: bool) -> dict:
+    mine = accepted
+    comments = chunk[mine].reset_index(drop=True)
+    comments.insert(0, "row_id", row_id[mine])
+    comments.insert(1, "office", _objects(office[mine]))
+    comments.insert(2, "category", _objects([toolkit.offices.category(o) for o in office[mine]]))
+    tally = ThemeTally().add(comments, None if writers is None else writers[mine])
+    long = explode_themes(comments[["office", "themes", "text"]].assign(_pos=np.arange(first, first + len(comments))))
+    candidates = []
+    for key, group in long.groupby(["office", "theme"], sort=False):
+        picked = _spread_ranks(before[key] + np.arange(len(group)), sizes[key])
+        candidates.append((key, list(zip(group["_pos"].to_numpy()[picked].tolist(),
+                                         group["text"].to_numpy()[picked].tolist()))))
+    rejected = ~mine
+    rejects = pd.DataFrame({
+        "row_id": row_id[rejected], "office": _objects(office[rejected]),
+        "text": _objects(chunk["text"].to_numpy(dtype=object)[rejected]), "reason_code": _objects(reason[rejected]),
+        "reason": _objects([describe_reason(c, d) for c, d in zip(reason[rejected], duplicate_of[rejected])]),
+        "duplicate_of": pd.array(duplicate_of[rejected].tolist(), dtype="Int64"),
+    })
+    done = {"tally": tally, "candidates": candidates}
+    for name, table in (("comments", comments), ("rejects", rejects)):
+        done[name] = (csv_text(table, header=header) if lines else "", list(table.columns), len(table))
+        done[f"{name}_frame"] = table if keep else None
+    return done
 
 
 def _spread_ranks(ranks: np.ndarray, size: int) -> np.ndarray:
