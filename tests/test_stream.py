@@ -128,7 +128,6 @@ def test_rows_left_on_disk_are_read_back_from_the_files(sample, whole, toolkit, 
     frame, columns = sample
     analysis = analyse(frame, columns, toolkit, out_dir=tmp_path, keep_rows=False, chunk_rows=500)
     assert analysis._comments is None and analysis._rejects is None
-    analysis.rows_dir = tmp_path
     for name in ("comments", "rejects"):
         got, expected = getattr(analysis, name), getattr(whole, name)
         assert got["row_id"].tolist() == expected["row_id"].tolist()

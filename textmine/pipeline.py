@@ -253,7 +253,8 @@ def analyse(frame: pd.DataFrame | Iterable[pd.DataFrame], columns: dict[str, str
         "floods": flood_summary(floods, kept=keep_floods),
         "timings_s": watch.timings,
     }
-    return Analysis(comments, rejects, summary, items, overview, info, ratings)
+    return Analysis(comments, rejects, summary, items, overview, info, ratings,
+                    rows_dir=None if out_dir is None else Path(out_dir))
 
 
 def _chunks(frame, chunk_rows: int, columns: dict[str, str | None]) -> Iterator[pd.DataFrame]:
@@ -723,7 +724,6 @@ def run(input_path: str | Path, out_dir: str | Path, *, columns: dict[str, str |
                                    min_evaluators=min_evaluators, stopwatch=watch, mapper=mapper,
                                    out_dir=stage, keep_rows=workspace is not None or size < KEEP_ROWS_BYTES,
                                    max_offices=max_offices, source=table.source)
-            analysis.rows_dir = stage
         say("writing outputs")
         path = Path(input_path)
         analysis.info = {
