@@ -313,7 +313,7 @@ def test_route_neighbour_blend_settings(labelled_sample):
     assert auto.n_neighbours_ in NEIGHBOUR_COUNTS and auto.neighbour_weight_ in NEIGHBOUR_WEIGHTS
     assert np.array_equal(auto.svm_.coef_, svm_only.svm_.coef_)     # the votes never change the SVM itself
     for bad in ({"n_neighbours": 0}, {"n_neighbours": "many"}, {"neighbour_weight": 1.5},
-                {"neighbour_weight": True}):
+                {"neighbour_weight": True}, {"holdouts": 0}):
         with pytest.raises(ValueError, match=next(iter(bad))):
             RouteClassifier(**bad).fit(texts, labels)
 
@@ -325,11 +325,11 @@ def test_route_model_pickled_before_neighbour_votes_answers_as_before(tmp_path, 
     model = RouteClassifier(neighbour_weight=0.0).fit(train["意见建议"].tolist(), train["category"].tolist())
     expected = (model.predict(test), model.predict_proba(test))
     old = RouteClassifier(neighbour_weight=0.0).fit(train["意见建议"].tolist(), train["category"].tolist())
-    for name in ("n_neighbours", "neighbour_weight", "n_neighbours_", "neighbour_weight_", "train_features_",
-                 "train_codes_"):
+    for name in ("n_neighbours", "neighbour_weight", "holdouts", "n_neighbours_", "neighbour_weight_",
+                 "train_features_", "train_codes_"):
         del old.__dict__[name]           # the attributes an older textmine did not have
     joblib.dump(old, tmp_path / "old.joblib")
     migrated = joblib.load(tmp_path / "old.joblib")
     assert np.array_equal(migrated.predict(test), expected[0])
     assert np.array_equal(migrated.predict_proba(test), expected[1])
-    assert migrated.get_params()["neighbour_weight"] == 0.0
+    assert migrated.get_params()["neighbour_weight"] == 0.0 and migrated.get_params()["holdouts"] == 1

@@ -331,8 +331,9 @@ class RouteClassifier(BaseEstimator, ClassifierMixin):
 
     ``proba = (1 - w) * svm + w * neighbours`` with ``w = neighbour_weight``; ``predict`` and
     :meth:`route` take the most probable label. With ``"auto"`` both settings are chosen on the
-    same hold-out (maximum macro-F1 over :data:`NEIGHBOUR_COUNTS` × :data:`NEIGHBOUR_WEIGHTS`,
-    ties to the smaller weight), so ``w = 0`` (the SVM alone) is chosen when votes do not help.
+    first hold-out and ``holdouts - 1`` more (maximum mean macro-F1 over :data:`NEIGHBOUR_COUNTS` ×
+    :data:`NEIGHBOUR_WEIGHTS`, ties to the smaller weight), so ``w = 0`` (the SVM alone) is chosen when
+    votes do not help.
     The fitted model keeps the training feature matrix (``train_features_``) for the votes, unless w = 0.
 
     Parameters
@@ -344,13 +345,16 @@ class RouteClassifier(BaseEstimator, ClassifierMixin):
         Number of similar training messages voting.
     neighbour_weight : float in [0, 1] or "auto"
         Weight of their votes in the probabilities; 0 uses the SVM alone.
+    holdouts : int
+        Number of stratified 30 % hold-outs (seeds ``random_state``, ``random_state + 1`` …) on which
+        ``"auto"`` settings are chosen by mean macro-F1: one is noisy (each costs an SVM fit on 70 %).
     random_state : int
-        Seed of the hold-out split.
+        Seed of the (first) hold-out split and of liblinear.
     """
 
     def __init__(self, *, C: float = 1.0, char_ngrams=(1, 2), word_ngrams=(1, 2), min_df: int = 2,
                  max_features: int | None = 200_000, offices=True, n_neighbours="auto",
-                 neighbour_weight="auto", random_state: int = 0):
+                 neighbour_weight="auto", holdouts: int = 3, random_state: int = 0):
         self.C = C
         self.char_ngrams = char_ngrams
         self.word_ngrams = word_ngrams
@@ -359,12 +363,13 @@ class RouteClassifier(BaseEstimator, ClassifierMixin):
         self.offices = offices
         self.n_neighbours = n_neighbours
         self.neighbour_weight = neighbour_weight
+        self.holdouts = holdouts
         self.random_state = random_state
 
     def __setstate__(self, state):
         # a model pickled before the neighbour votes existed: it keeps answering as it did (SVM alone)
         if "neighbour_weight" not in state:
-            state = {**state, "n_neighbours": NEIGHBOUR_COUNTS[1], "neighbour_weight": 0.0}
+            state = {**state, "n_neighbours": NEIGHBOUR_COUNTS[1], "neighbour_weight": 0.0, "holdouts": 1}
             if "svm_" in state:
                 state.update(n_neighbours_=NEIGHBOUR_COUNTS[1], neighbour_weight_=0.0, train_features_=None,
                              train_codes_=None)
@@ -380,6 +385,9 @@ class RouteClassifier(BaseEstimator, ClassifierMixin):
                                                     and not isinstance(self.neighbour_weight, bool)
                                                     and 0 <= self.neighbour_weight <= 1):
             raise ValueError(f"neighbour_weight must be a number in [0, 1] or 'auto', got {self.neighbour_weight!r}")
+        if not (isinstance(self.holdouts, (int, np.integer)) and not isinstance(self.holdouts, bool)
+                and self.holdouts >= 1):
+            raise ValueError(f"holdouts must be a positive integer, got {self.holdouts!r}")
 
     def fit(self, X: Sequence[str], y: Sequence[str]) -> "RouteClassifier":
         from sklearn.model_selection import train_test_split
@@ -393,6 +401,7 @@ class RouteClassifier(BaseEstimator, ClassifierMixin):
                                            min_df=self.min_df, max_features=self.max_features,
                                            offices=self.offices)
         V = self.vectorizer_.fit_transform([str(t) for t in X])
+
         def svm() -> LinearSVC:   # liblinear shuffles: seeded, so a refit gives the same model
             return LinearSVC(C=self.C, class_weight="balanced", random_state=self.random_state)
 
@@ -401,7 +410,7 @@ class RouteClassifier(BaseEstimator, ClassifierMixin):
         codes = np.searchsorted(self.classes_, y)
         self.train_features_ = _unit_rows(V)
         self.train_codes_ = codes
-        # the temperature and the neighbour settings are fitted on one stratified 30 % hold-out: one extra fit, not K
+        # the temperature is fitted on a stratified 30 % hold-out, the neighbour settings on `holdouts` of them
         counts = np.unique(y, return_counts=True)[1]
         self.temperature_ = 1.0
         fixed_k = None if self.n_neighbours == "auto" else int(self.n_neighbours)
@@ -409,16 +418,21 @@ class RouteClassifier(BaseEstimator, ClassifierMixin):
         self.n_neighbours_ = fixed_k or NEIGHBOUR_COUNTS[1]
         self.neighbour_weight_ = 0.0 if fixed_w is None else fixed_w
         if counts.min() >= 4:
-            train, test = train_test_split(np.arange(len(y)), test_size=0.3, stratify=y,
-                                           random_state=self.random_state)
-            held_out = svm().fit(V[train], y[train]).decision_function(V[test])
-            if held_out.ndim == 1:
-                held_out = np.column_stack([-held_out, held_out])
-            self.temperature_ = _fit_temperature(held_out, codes[test])
-            if fixed_k is None or fixed_w is None:
+            choosing = fixed_k is None or fixed_w is None
+            splits = []
+            for i in range(self.holdouts if choosing else 1):
+                train, test = train_test_split(np.arange(len(y)), test_size=0.3, stratify=y,
+                                               random_state=self.random_state + i)
+                held_out = svm().fit(V[train], y[train]).decision_function(V[test])
+                if held_out.ndim == 1:
+                    held_out = np.column_stack([-held_out, held_out])
+                if i == 0:
+                    self.temperature_ = _fit_temperature(held_out, codes[test])
+                splits.append((_softmax(held_out * self.temperature_), self.train_features_[test],
+                               self.train_features_[train], codes[train], codes[test]))
+            if choosing:
                 self.n_neighbours_, self.neighbour_weight_ = _choose_neighbours(
-                    _softmax(held_out * self.temperature_), self.train_features_[test], self.train_features_[train],
-                    codes[train], codes[test], [fixed_k] if fixed_k else NEIGHBOUR_COUNTS,
+                    splits, [fixed_k] if fixed_k else NEIGHBOUR_COUNTS,
                     [fixed_w] if fixed_w is not None else NEIGHBOUR_WEIGHTS)
         if self.neighbour_weight_ == 0:   # the votes are not used: do not keep (and save) the training matrix
             self.train_features_ = self.train_codes_ = None
@@ -496,21 +510,25 @@ def _neighbour_votes(queries, train, train_codes: np.ndarray, n_classes: int, co
     return votes
 
 
-def _choose_neighbours(svm_proba: np.ndarray, queries, train, train_codes: np.ndarray, truth: np.ndarray,
-                       counts: Sequence[int], weights: Sequence[float]) -> tuple[int, float]:
-    """(k, w) maximising held-out macro-F1 of the blend; ties go to the smaller weight, then fewer neighbours."""
+def _choose_neighbours(splits: Sequence[tuple], counts: Sequence[int], weights: Sequence[float]) -> tuple[int, float]:
+    """(k, w) maximising the blend's macro-F1 averaged over hold-outs; ties go to the smaller weight, then smaller k.
+
+    ``splits`` holds one ``(svm_proba, queries, train, train_codes, truth)`` per hold-out: the SVM's
+    probabilities for its held-out rows, their features, the features and class codes of the rows
+    it was trained on, and the held-out rows' true class codes.
+    """
     from sklearn.metrics import f1_score
 
-    votes = _neighbour_votes(queries, train, train_codes, svm_proba.shape[1], counts)
-    best, best_key = (counts[0], weights[0]), None
-    for k in counts:
-        share = np.where(votes[k].sum(axis=1, keepdims=True) > 0, votes[k], svm_proba)
-        for w in weights:
-            predicted = ((1 - w) * svm_proba + w * share).argmax(axis=1)
-            key = (round(f1_score(truth, predicted, average="macro"), 10), -w, -k)
-            if best_key is None or key > best_key:
-                best, best_key = (int(k), float(w)), key
-    return best
+    f1 = {(k, w): [] for k in counts for w in weights}
+    for svm_proba, queries, train, train_codes, truth in splits:
+        votes = _neighbour_votes(queries, train, train_codes, svm_proba.shape[1], counts)
+        for k in counts:
+            share = np.where(votes[k].sum(axis=1, keepdims=True) > 0, votes[k], svm_proba)
+            for w in weights:
+                predicted = ((1 - w) * svm_proba + w * share).argmax(axis=1)
+                f1[k, w].append(f1_score(truth, predicted, average="macro"))
+    k, w = max(f1, key=lambda kw: (round(float(np.mean(f1[kw])), 10), -kw[1], -kw[0]))
+    return int(k), float(w)
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:
