@@ -369,10 +369,11 @@ class RouteClassifier(BaseEstimator, ClassifierMixin):
     def __setstate__(self, state):
         # a model pickled before the neighbour votes existed: it keeps answering as it did (SVM alone)
         if "neighbour_weight" not in state:
-            state = {**state, "n_neighbours": NEIGHBOUR_COUNTS[1], "neighbour_weight": 0.0, "holdouts": 1}
+            state = {**state, "n_neighbours": NEIGHBOUR_COUNTS[1], "neighbour_weight": 0.0}
             if "svm_" in state:
                 state.update(n_neighbours_=NEIGHBOUR_COUNTS[1], neighbour_weight_=0.0, train_features_=None,
                              train_codes_=None)
+        state = {"holdouts": 1, **state}   # the settings were chosen on one hold-out before ``holdouts``
         super().__setstate__(state)
 
     def _check_params(self) -> None:
