@@ -187,3 +187,17 @@ def test_tallies_of_chunks_merge_to_the_tally_of_all(whole, toolkit):
     for name in ("opinions", "with_theme", "counts", "anonymous", "phrases", "writers"):
         assert getattr(merged, name) == getattr(one, name), name
     pd.testing.assert_frame_equal(merged.summary(toolkit.taxonomy), whole.summary)
+
+
+@pytest.mark.skipif(not __import__("textmine.parallel").parallel.fork_available(), reason="needs fork")
+def test_chunks_finished_on_worker_processes_give_the_same_analysis(sample, whole, toolkit, tmp_path):
+    from textmine.parallel import ProcessMapper
+
+    frame, columns = sample
+    with ProcessMapper(toolkit, 2, min_items=1) as mapper:  # 7 chunks: rows are finished on the workers
+        parallel = analyse(frame, columns, toolkit, mapper=mapper, chunk_rows=500, out_dir=tmp_path / "p")
+    serial = analyse(frame, columns, toolkit, chunk_rows=500, out_dir=tmp_path / "s")
+    assert_same_analysis(parallel, serial)
+    assert_same_analysis(parallel, whole)
+    for name in ("comments.csv", "rejects.csv"):
+        assert (tmp_path / "p" / name).read_bytes() == (tmp_path / "s" / name).read_bytes()

@@ -467,8 +467,10 @@ class _RowState:
                         kept[name].append(done[f"{name}_frame"])
 
             in_flight: deque = deque()
+            # sending a chunk to a worker costs a copy both ways: worth it with more chunks than workers
+            away = 1 if spill.chunks > mapper.jobs else 2
             for job in self._row_jobs(spill, lines=bool(files), keep=keep):
-                in_flight.append(mapper.submit(_rows_task, [job], min_items=1))
+                in_flight.append(mapper.submit(_rows_task, [job], min_items=away))
                 if len(in_flight) > mapper.jobs:  # a few chunks in memory at a time
                     take(in_flight.popleft())
             while in_flight:
