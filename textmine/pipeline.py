@@ -203,6 +203,8 @@ def analyse(frame: pd.DataFrame | Iterable[pd.DataFrame], columns: dict[str, str
     if not isinstance(chunk_rows, int) or chunk_rows < 1:
         raise ValueError(f"chunk_rows must be a positive integer, got {chunk_rows!r}")
     rows = _RowState(columns, toolkit)
+    if out_dir is not None:
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".textmine-rows-", dir=out_dir) as tmp, \
             Spill(Path(tmp) / "rows.pickle") as spill:
         pending = None
