@@ -299,7 +299,7 @@ class _RowState:
         self.passthrough = [r for r in PASSTHROUGH_ROLES if columns.get(r)]
         self.n = 0
         self.offices = Interner()
-        self.themes, self.evidence, self.dates, self.scope = Interner(), Interner(), Interner(), Interner()
+        self.themes, self.dates, self.scope = Interner(), Interner(), Interner()
         self.identity = {role: Interner() for role in self.identity_roles}
         self.parts: dict[str, list[np.ndarray]] = {}
         self.unknown_offices: Counter = Counter()
@@ -396,7 +396,6 @@ class _RowState:
         self._append("has_flood", np.array([f is not None for f in flood], dtype=bool))
         themes = _theme_frame(list(themed), self.toolkit)
         self._append("themes", self.themes.codes(themes["themes"]))
-        self._append("evidence", self.evidence.codes(themes["evidence"]))
         out = started["frame"]
         out["text"] = _objects(masked)
         return pd.concat([out, themes.set_axis(out.index)], axis=1)
