@@ -163,16 +163,19 @@ def test_too_many_offices_stop_the_stream_naming_the_row(toolkit):
 
 
 def test_typical_candidates_are_picked_from_ranks_as_from_whole_groups():
-    from textmine.aggregate import TYPICAL_CANDIDATES, _spread
-    from textmine.pipeline import _spread_ranks
+    from textmine.aggregate import TYPICAL_CANDIDATES, spread_ranks, typical_candidates
 
+    limit = TYPICAL_CANDIDATES
     for size in [1, 299, 300, 301, 302, 450, 599, 600, 601, 997, 12_345, 100_003]:
         ranks = np.arange(size)
-        expected = _spread(list(range(size)), TYPICAL_CANDIDATES)
-        assert ranks[_spread_ranks(ranks, size)].tolist() == expected, size
+        expected = list(range(size)) if size <= limit else [(i * size) // limit for i in range(limit)]
+        assert ranks[spread_ranks(ranks, size)].tolist() == expected, size
         # the same when the group's rows arrive in several chunks
         parts = np.array_split(ranks, 7)
-        assert [r for part in parts for r in part[_spread_ranks(part, size)].tolist()] == expected
+        assert [r for part in parts for r in part[spread_ranks(part, size)].tolist()] == expected
+        # and the whole-group form picks those places of the group's sorted positions
+        positions = [10 * r + 3 for r in range(size)][::-1]
+        assert typical_candidates({"g": positions})["g"] == [10 * r + 3 for r in expected]
 
 
 def test_tallies_of_chunks_merge_to_the_tally_of_all(whole, toolkit):

@@ -220,7 +220,11 @@ def typical_candidates(groups: dict[tuple, list[int]]) -> dict[tuple, list[int]]
     """The positions of each group that :func:`representative_opinions` compares: all of a
     group's, in order, or ``TYPICAL_CANDIDATES`` of them spread evenly. Only these texts
     are ever read, so a job streaming its opinions keeps just these in memory."""
-    return {key: _spread(sorted(rows), TYPICAL_CANDIDATES) for key, rows in groups.items()}
+    out = {}
+    for key, rows in groups.items():
+        rows = sorted(rows)
+        out[key] = [rows[r] for r in np.flatnonzero(spread_ranks(np.arange(len(rows)), len(rows)))]
+    return out
 
 
 def theme_groups(comments: pd.DataFrame) -> dict[tuple, list[int]]:
@@ -275,11 +279,17 @@ def _given_tokens(tokens: list[str]) -> list[str]:
     return tokens
 
 
-def _spread(rows: list[int], limit: int) -> list[int]:
-    """``rows`` if there are at most ``limit``, else ``limit`` of them evenly spread, in order."""
-    if len(rows) <= limit:
-        return rows
-    return [rows[(i * len(rows)) // limit] for i in range(limit)]
+def spread_ranks(ranks: np.ndarray, size: int, limit: int = TYPICAL_CANDIDATES) -> np.ndarray:
+    """Which ``ranks`` (0-based places in a group of ``size``) are kept when ``limit`` of the
+    group are taken evenly spread: all of a group of at most ``limit``, else the ranks
+    ⌊i·size/limit⌋ for i < limit — rank r is one when ⌈r·limit/size⌉·size < (r+1)·limit.
+    Judged rank by rank, so a group arriving in chunks is spread as a whole would be."""
+    ranks = np.asarray(ranks, dtype=np.int64)
+    if size <= limit:
+        return np.ones(len(ranks), dtype=bool)
+    return (-(-ranks * limit // size)) * size < (ranks + 1) * limit
+
+
 EXAMPLE_MAX_CHARS = 1000  # an Excel cell holds 32,767 characters; a quote needs far fewer
 
 

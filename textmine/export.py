@@ -80,7 +80,6 @@ class CsvWriter:
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
-        self.rows = 0
         self._header: list[str] | None = None
 
     def __enter__(self) -> "CsvWriter":
@@ -89,16 +88,15 @@ class CsvWriter:
         return self
 
     def write(self, frame: pd.DataFrame) -> None:
-        self.write_text(csv_text(frame, header=self._header is None), list(frame.columns), len(frame))
+        self.write_text(csv_text(frame, header=self._header is None), list(frame.columns))
 
-    def write_text(self, text: str, columns: list, rows: int) -> None:
+    def write_text(self, text: str, columns: list) -> None:
         """Append lines made by :func:`csv_text` (with the header for the first chunk only)."""
         header = [str(c) for c in columns]
         if self._header is not None and header != self._header:
             raise ValueError(f"{self.path}: columns {header} differ from the first chunk's {self._header}")
         self._handle.write(text)
         self._header = header
-        self.rows += rows
 
     def __exit__(self, exc_type, exc, tb) -> None:
         self._handle.close()

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__
-from .aggregate import TYPICAL_CANDIDATES, ThemeTally, explode_themes, representative_opinions
+from .aggregate import ThemeTally, explode_themes, representative_opinions, spread_ranks
 from .classify import LexiconThemeClassifier, ThemeClassifier, split_codes, theme_table
 from .clean import NonSubstantiveFilter, clean_text, comparison_key, describe_reason, find_duplicates
 from .errors import InputError, TextmineError
@@ -298,6 +298,7 @@ class _RowState:
         self.identity_roles = [r for r in IDENTITY_ROLES if columns.get(r)]
         self.passthrough = [r for r in PASSTHROUGH_ROLES if columns.get(r)]
         self.n = 0
+        self.chunk_rows: list[int] = []
         self.offices = Interner()
         self.themes, self.dates, self.scope = Interner(), Interner(), Interner()
         self.identity = {role: Interner() for role in self.identity_roles}
@@ -330,8 +331,9 @@ class _RowState:
             return [(*done[c][:4], *done[c][4][w]) for c, w in zip(codes, which)]
         return results
 
-    def add_chunk(self, chunk: pd.DataFrame) -> dict:
-        """Resolve offices and copy the other columns of ``chunk``; keep the row codes."""
+    def add_chunk(self, chunk: pd.DataFrame) -> pd.DataFrame:
+        """Resolve offices and keep the row codes of ``chunk``; return its columns that go
+        into comments.csv (office as written and the pass-through roles)."""
         columns = self.columns
         office_col = columns.get("office")
         written = _objects(clean_many(_strings(chunk[office_col]) if office_col else [""] * len(chunk)))
@@ -366,7 +368,8 @@ class _RowState:
             ratings["category"] = ratings["office"].map(self.toolkit.offices.category)
             self._ratings.append(ratings)
         self.n += len(chunk)
-        return {"frame": out}
+        self.chunk_rows.append(len(chunk))
+        return out
 
     def check_office_count(self, max_offices: int, source: str) -> None:
         """Refuse an office column with more than ``max_offices`` offices after alias resolution:
@@ -385,8 +388,9 @@ class _RowState:
                          f"more than --max-offices {max_offices:,}; check --office-col, add the spellings to an "
                          "alias table (--offices) or raise --max-offices")
 
-    def finish_chunk(self, started: dict, texts: Callable[[], list]) -> pd.DataFrame:
-        """Keep the codes of the chunk's texts; return its rows to be written later."""
+    def finish_chunk(self, out: pd.DataFrame, texts: Callable[[], list]) -> pd.DataFrame:
+        """Keep the codes of the chunk's texts; return its rows (``out`` of :meth:`add_chunk`
+        with the masked texts and themes) to be written later."""
         results = texts()
         reason, raw, key, flood, masked, themed = zip(*results) if results else ([],) * 6
         self._append("reason", np.array(reason, dtype=object))
@@ -396,7 +400,6 @@ class _RowState:
         self._append("has_flood", np.array([f is not None for f in flood], dtype=bool))
         themes = _theme_frame(list(themed), self.toolkit)
         self._append("themes", self.themes.codes(themes["themes"]))
-        out = started["frame"]
         out["text"] = _objects(masked)
         return pd.concat([out, themes.set_axis(out.index)], axis=1)
 
@@ -463,7 +466,7 @@ class _RowState:
                     lines, columns, rows = done[name]
                     self.written[name] += rows
                     if name in files:
-                        files[name].write_text(lines, columns, rows)
+                        files[name].write_text(lines, columns)
                     if keep:
                         kept[name].append(done[f"{name}_frame"])
 
@@ -487,12 +490,13 @@ class _RowState:
         and per (office, theme) how many opinions came before it and how many there are."""
         accepted, offices, row_ids = self.accepted, self.column("office"), self.column("row_id")
         writers = self._writers()
-        sizes = self._group_counts(0, self.n)
+        ends = np.cumsum(self.chunk_rows)
+        per_chunk = [self._group_counts(end - rows, end) for rows, end in zip(self.chunk_rows, ends)]
+        sizes = sum(per_chunk, Counter())
         before: Counter = Counter()
         start = opinions = 0
-        for number, chunk in enumerate(spill):
+        for number, (chunk, here) in enumerate(zip(spill, per_chunk)):
             end = start + len(chunk)
-            here = self._group_counts(start, end)
             yield {"chunk": chunk, "row_id": row_ids[start:end], "office": self.offices.values(offices[start:end]),
                    "accepted": accepted[start:end], "reason": self.reason[start:end],
                    "duplicate_of": self.duplicate_of[start:end],
@@ -539,19 +543,18 @@ def _rows_task(toolkit: Toolkit, jobs: list[dict]) -> list[dict]:
 def _finish_rows(toolkit: Toolkit, *, chunk: pd.DataFrame, row_id: np.ndarray, office: np.ndarray,
                  accepted: np.ndarray, reason: np.ndarray, duplicate_of: np.ndarray, writers: np.ndarray | None,
                  first: int, before: dict, sizes: dict, header: bool, lines: bool, keep: bool) -> dict:
-    mine = accepted
-    comments = chunk[mine].reset_index(drop=True)
-    comments.insert(0, "row_id", row_id[mine])
-    comments.insert(1, "office", _objects(office[mine]))
-    comments.insert(2, "category", _objects([toolkit.offices.category(o) for o in office[mine]]))
-    tally = ThemeTally().add(comments, None if writers is None else writers[mine])
+    comments = chunk[accepted].reset_index(drop=True)
+    comments.insert(0, "row_id", row_id[accepted])
+    comments.insert(1, "office", _objects(office[accepted]))
+    comments.insert(2, "category", _objects([toolkit.offices.category(o) for o in office[accepted]]))
+    tally = ThemeTally().add(comments, None if writers is None else writers[accepted])
     long = explode_themes(comments[["office", "themes", "text"]].assign(_pos=np.arange(first, first + len(comments))))
     candidates = []
     for key, group in long.groupby(["office", "theme"], sort=False):
-        picked = _spread_ranks(before[key] + np.arange(len(group)), sizes[key])
+        picked = spread_ranks(before[key] + np.arange(len(group)), sizes[key])
         candidates.append((key, list(zip(group["_pos"].to_numpy()[picked].tolist(),
                                          group["text"].to_numpy()[picked].tolist()))))
-    rejected = ~mine
+    rejected = ~accepted
     rejects = pd.DataFrame({
         "row_id": row_id[rejected], "office": _objects(office[rejected]),
         "text": _objects(chunk["text"].to_numpy(dtype=object)[rejected]), "reason_code": _objects(reason[rejected]),
@@ -563,16 +566,6 @@ def _finish_rows(toolkit: Toolkit, *, chunk: pd.DataFrame, row_id: np.ndarray, o
         done[name] = (csv_text(table, header=header) if lines else "", list(table.columns), len(table))
         done[f"{name}_frame"] = table if keep else None
     return done
-
-
-def _spread_ranks(ranks: np.ndarray, size: int) -> np.ndarray:
-    """Which of a group's ``ranks`` (0-based places in the group of ``size`` opinions)
-    :func:`~textmine.aggregate.typical_candidates` keeps: all of a small group, else the
-    ranks ⌊i·size/limit⌋ for i < limit — rank r is one when ⌈r·limit/size⌉·size < (r+1)·limit."""
-    limit = TYPICAL_CANDIDATES
-    if size <= limit:
-        return np.ones(len(ranks), dtype=bool)
-    return (-(-ranks * limit // size)) * size < (ranks + 1) * limit
 
 
 def _strings(values: pd.Series, *, strip: bool = False) -> np.ndarray:
@@ -770,6 +763,7 @@ def staged_directory(out_dir: str | Path):
     created = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=".textmine-staging-", dir=out))
+    failed = True
     try:
         yield stage
         for entry in sorted(stage.iterdir()):
@@ -777,14 +771,12 @@ def staged_directory(out_dir: str | Path):
             if entry.is_dir() and target.is_dir():
                 shutil.rmtree(target)
             os.replace(entry, target)
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        if created:  # a failed run leaves no trace
-            with contextlib.suppress(OSError):
-                out.rmdir()
-        raise
+        failed = False
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+        if failed and created:  # a failed run leaves no trace
+            with contextlib.suppress(OSError):
+                out.rmdir()
 
 
 def _theme_model(model_dir: str | Path):
