@@ -108,13 +108,42 @@ def segmentation(texts: list[str], baseline_max: int) -> dict:
     cached_all.tokenizer
     _, all_wall, all_cpu = timed(lambda xs: [cached_all.cut(t) for t in xs], texts)
     base_no_ws = [[t for t in toks if not t.isspace()] for toks in base]
-    return {
+    return {"steps": text_steps(sample, fast_seg),
+
         "sample": len(sample), "mb": chars / 1e6, "distinct_share": len(set(sample)) / max(len(sample), 1),
         "base": (base_wall, base_cpu), "rjieba": (fast_wall, fast_cpu), "rjieba_cached": (cached_wall, cached_cpu),
         "all_texts": len(texts), "rjieba_cached_all": (all_wall, all_cpu),
         "agreement": token_agreement(base_no_ws, fast),
         "startup_jieba": out["startup_jieba"], "startup_rjieba": out["startup_rjieba"],
     }
+
+
+def text_steps(texts: list[str], segmenter) -> dict[str, float]:
+    """CPU seconds of each per-text step over the same texts, in one process: the job runs
+    cleaning, masking and tagging as one task per chunk on the workers, so its stage times
+    cannot split them; segmenting is done for typical opinions."""
+    from textmine.classify import theme_table
+    from textmine.clean import clean_text, comparison_key
+    from textmine.flood import flood_key
+    from textmine.pipeline import Toolkit
+
+    toolkit = Toolkit.load()
+    steps = {}
+    cpu = _cpu()
+    cleaned = [clean_text(t) for t in texts]
+    [(comparison_key(t), flood_key(t)) for t in cleaned]
+    steps["clean + keys"] = _cpu() - cpu
+    cpu = _cpu()
+    masked = [toolkit.masker.mask(t) for t in cleaned]
+    steps["mask"] = _cpu() - cpu
+    cpu = _cpu()
+    theme_table(toolkit.classifier, masked, toolkit.taxonomy.names())
+    steps["classify (lexicon)"] = _cpu() - cpu
+    cpu = _cpu()
+    for text in masked:
+        segmenter.cut(text)
+    steps["segment (rjieba)"] = _cpu() - cpu
+    return steps
 
 
 def main() -> None:
@@ -213,6 +242,14 @@ def _table(rows, seg_rows, args) -> str:
             f"{all_rate / base_rate:.1f} | {s['agreement']:.5f} | "
             f"{s['startup_jieba'][0]:.2f} ({s['startup_jieba'][1]:.2f}) | "
             f"{s['startup_rjieba'][0]:.2f} ({s['startup_rjieba'][1]:.2f}) |")
+    steps = [name for _, s in seg_rows for name in s["steps"]]
+    steps = list(dict.fromkeys(steps))
+    lines += ["", "Per-text steps, CPU seconds in one process over the same texts as the segmentation "
+              "columns (`text_steps`; in the job, cleaning, masking and tagging run as one task on the workers, "
+              "so `clean_mask_classify` above is their sum plus the waiting):", "",
+              "| opinions | texts | " + " | ".join(steps) + " |", "|---:|---:|" + "---:|" * len(steps)]
+    for n, s in seg_rows:
+        lines.append(f"| {n:,} | {s['sample']:,} | " + " | ".join(f"{s['steps'][k]:.2f}" for k in steps) + " |")
     return "\n".join(lines)
 
 
