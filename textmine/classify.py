@@ -24,6 +24,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from .prefilter import required_literals
 from .taxonomy import Negation, Taxonomy, Theme, load_taxonomy
 
 THEME_SEP = ";"
@@ -158,7 +159,8 @@ class _ThemeMatcher:
     that a cue rejected (negated, excluded, weak without context) hides no other cue.
     """
 
-    cues: tuple[tuple[re.Pattern, bool], ...]   # (regex, weak) in priority order
+    # (regex, weak, strings one of which any match contains or None), in priority order
+    cues: tuple[tuple[re.Pattern, bool, frozenset[str] | None], ...]
     context: re.Pattern | None
     exclude: re.Pattern | None
     window: int
@@ -175,15 +177,18 @@ class _ThemeMatcher:
         # patterns first: they are the longer, more specific constructions
         strong = [re.compile(p) for p in theme.patterns] + literal(theme.terms)
         weak = [re.compile(p) for p in theme.weak_patterns] + literal(theme.weak_terms)
-        return cls(cues=tuple([(r, False) for r in strong] + [(r, True) for r in weak]),
+        cues = [(r, False) for r in strong] + [(r, True) for r in weak]
+        return cls(cues=tuple((r, w, required_literals(r.pattern)) for r, w in cues),
                    context=anyof(theme.context), exclude=anyof(theme.exclude), window=theme.window)
 
     def phrases(self, text: str, negation: _NegationMatcher) -> list[str]:
         """Return the distinct accepted cue phrases found in ``text``, in text order."""
         found = []
-        for order, (regex, weak) in enumerate(self.cues):
-            # most cues are absent from most texts: one search says so at a third of the
-            # cost of starting a finditer
+        for order, (regex, weak, required) in enumerate(self.cues):
+            # most cues are absent from most texts: a substring test (for cues that do not
+            # start with a literal) or one search says so, at a fraction of a finditer's cost
+            if required is not None and not any(s in text for s in required):
+                continue
             first = regex.search(text)
             if first is None:
                 continue
