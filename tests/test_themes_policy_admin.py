@@ -1,0 +1,90 @@
+"""Phrase families of the themes policy, integrity, lawful_admin, efficiency and fees, on short
+made-up sentences.
+
+Each family is checked with sentences it must catch and with the near misses it must leave alone:
+praise, questions, a property company, a boss or a developer as the actor.
+"""
+import pytest
+
+from textmine.classify import LexiconThemeClassifier
+
+
+@pytest.fixture(scope="module")
+def lexicon():
+    return LexiconThemeClassifier().fit()
+
+
+def evidence_of(lexicon, text):
+    return lexicon.evidence([text])[0]
+
+
+def assert_theme(lexicon, theme, hits, misses):
+    for text in hits:
+        assert theme in evidence_of(lexicon, text), text
+    for text in misses:
+        assert theme not in evidence_of(lexicon, text), text
+
+
+def test_policy_benefit_named_near_not_applied(lexicon):
+    assert_theme(lexicon, "policy", hits=[
+        "我家是贫困户，这几年从来没有享受过扶贫政策。",
+        "上级规定的乡镇工作补贴，我们单位至今不予发放。",
+        "同样是退休教师，唯独我们学校的生活补贴没有。",
+        "今年的养老金被无故停发，生活没有着落。",
+    ], misses=[
+        "请问享受低保需要什么条件？",                        # a question
+        "低保政策很好，每月按时发放，非常满意。",              # praise
+        "物业承诺的优惠政策一直没有兑现。",                    # a property company's promise
+        "老板克扣我们的加班补贴，还不发放工资。",              # a boss withholding pay
+    ])
+
+
+def test_policy_weak_cue_needs_its_context_nearby(lexicon):
+    # the same benefit word with the complaint far away (beyond the window) is not evidence
+    far = "扶贫" + "，".join(["村里修了路"] * 5) + "，我们没有享受。"
+    assert "policy" not in evidence_of(lexicon, far)
+    assert evidence_of(lexicon, "扶贫政策我们没有享受。")["policy"] == ["扶贫", "政策"]
+
+
+def test_policy_benefit_still_unpaid_after_long(lexicon):
+    assert_theme(lexicon, "policy", hits=[
+        "去年的种粮补贴，说好年底发，可我们至今还没有收到。",
+        "每人增加了一百多元的养老金，时至今日增加的钱迟迟未到帐。",
+        "我们的独生子女奖励补贴，政策实施多年，为何我们一直没有得到？",
+        "特岗教师的正当待遇得不到落实。",
+    ], misses=[
+        "补贴已经全部发放到位，谢谢政府。",
+        "待遇得不到保障的是外卖骑手，建议出台政策。",          # 保障 is a wish here, not a policy left unapplied
+    ])
+
+
+def test_policy_benefit_awaited_across_a_comma(lexicon):
+    assert_theme(lexicon, "policy", hits=[
+        "休耕补贴，什么时候能下来？",
+        "出租车燃油补贴，是多少钱，何时可以发放？",
+    ], misses=[
+        "请问补贴的申请条件是什么？",
+        "执业医师资格证什么时候发放？",                      # a certificate, not a benefit
+    ])
+
+
+def test_integrity_public_money_gone_missing(lexicon):
+    assert_theme(lexicon, "integrity", hits=[
+        "村里的征地补偿款到底去哪了？",
+        "学校每学期收这么多伙食费，这些钱用到哪里去了，校长能公开吗？",
+        "国家拨的教育经费到哪儿了？我们学校连电脑都没有。",
+    ], misses=[
+        "我的钱包丢了，钱去哪了也不知道。",                    # no public holder of the money
+        "取缔音乐茶座，让我们这些消费者到哪里去休闲？",        # 费者 is not money
+        "开发商收了几千万购房款，钱到哪里去了？",              # a developer, no office near
+    ])
+
+
+def test_lawful_admin_who_gave_them_the_power(lexicon):
+    assert_theme(lexicon, "lawful_admin", hits=[
+        "社区要求每户交900元才能接水，谁给社区这么大的权力？",
+        "县社保局工作人员谁给的权利，私自支取个人养老金？",
+    ], misses=[
+        "物业对我们停水，谁给他们的权利？",                    # a property company
+        "谁给了我这么大的勇气，是家人的支持。",                # no power, no office
+    ])
