@@ -40,10 +40,11 @@ def test_policy_benefit_named_near_not_applied(lexicon):
 
 
 def test_policy_weak_cue_needs_its_context_nearby(lexicon):
-    # the same benefit word with the complaint far away (beyond the window) is not evidence
+    # the not-applied wording is the cue; the benefit word must stand within the window
     far = "扶贫" + "，".join(["村里修了路"] * 5) + "，我们没有享受。"
     assert "policy" not in evidence_of(lexicon, far)
-    assert evidence_of(lexicon, "扶贫政策我们没有享受。")["policy"] == ["扶贫", "政策"]
+    assert evidence_of(lexicon, "扶贫政策我们没有享受。")["policy"] == ["没有享受"]
+    assert "policy" not in evidence_of(lexicon, "这家店的服务我们没有享受。")
 
 
 def test_policy_benefit_still_unpaid_after_long(lexicon):
@@ -87,4 +88,29 @@ def test_lawful_admin_who_gave_them_the_power(lexicon):
     ], misses=[
         "物业对我们停水，谁给他们的权利？",                    # a property company
         "谁给了我这么大的勇气，是家人的支持。",                # no power, no office
+    ])
+
+
+def test_policy_entitled_yet_denied_and_awaited_policy(lexicon):
+    assert_theme(lexicon, "policy", hits=[
+        "我们是水利局下属单位的职工，理应能享受国家的好政策，可是单位只缴了六年社保。",
+        "村干部取消了我父母本应该享受的双女户补贴。",
+        "中央提高养老金的政策在我们省何时才能落地？",
+    ], misses=[
+        "请问独生子女家庭应该享受哪些政策？",                # a question about entitlement
+        "新的公积金政策什么时候执行？",                      # a plain question, no 才
+        "我们应该享受生活，多出去走走。",                    # not a benefit
+    ])
+
+
+def test_fees_charged_despite_a_ban_or_without_basis(lexicon):
+    assert_theme(lexicon, "fees", hits=[
+        "国家已经取消天然气初装费了，为什么我们县还在收取？",
+        "国家早就禁止公共厕所收费，而汽车站却要收费。",
+        "学院在军训期间无理收费，一套用品要45元。",
+        "快递代办点每件收取3元，这样的收费是否有法律依据？",
+    ], misses=[
+        "请问公证费的收费标准是多少？",                      # a question about the amount
+        "取消这项服务后，请退还已收取的押金。",              # 退还 is no 'still'
+        "公厕已经取消收费，非常方便。",                      # praise
     ])
