@@ -7,6 +7,13 @@ from textmine.classify import LexiconThemeClassifier, split_codes, theme_table
 from textmine.taxonomy import load_taxonomy
 
 
+@pytest.fixture(scope="module")
+def classifier():
+    """These tests are about the lexicon (the shipped default also unites it with a learned
+    model: tests/test_default_classifier.py)."""
+    return LexiconThemeClassifier().fit()
+
+
 def themes_of(classifier, text):
     return sorted(classifier.evidence([text])[0])
 

@@ -74,7 +74,7 @@ def test_classify_keeps_every_input_row(runner, tmp_path):
     result = runner.invoke(main, ["classify", str(src), "--text-col", "留言详情", "--out", str(out)])
     assert result.exit_code == 0, result.output
     tagged = pd.read_csv(out, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    assert tagged.columns.tolist() == ["id", "留言详情", "themes", "theme_names", "evidence"]
+    assert tagged.columns.tolist() == ["id", "留言详情", "themes", "theme_names", "evidence", "confidence"]
     assert tagged["id"].tolist() == ["a", "b", "c", "d"]
     assert tagged["themes"].tolist() == ["efficiency;attitude", "", "", "fees"]
     assert tagged.loc[3, "留言详情"] == "'=1+1 乱收费"   # no formula in the output
@@ -86,7 +86,7 @@ def test_classify_replaces_existing_theme_columns(runner, tmp_path):
     out = tmp_path / "tagged.csv"
     assert runner.invoke(main, ["classify", str(src), "--text-col", "text", "--out", str(out)]).exit_code == 0
     tagged = pd.read_csv(out, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    assert tagged.columns.tolist() == ["text", "themes", "theme_names", "evidence"]
+    assert tagged.columns.tolist() == ["text", "themes", "theme_names", "evidence", "confidence"]
     assert tagged.loc[0, "themes"] == "attitude"
 
 

@@ -12,6 +12,7 @@
 """
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -114,6 +115,7 @@ class NgramVectorizer(BaseEstimator, TransformerMixin):
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         if fit:
+            self.__dict__.pop("_feature_names", None)
             if self.char_ngrams is None and self.word_ngrams is None:
                 raise ValueError("char_ngrams and word_ngrams cannot both be None")
             if not isinstance(self.min_df, int) or self.min_df < 1:
@@ -137,6 +139,8 @@ class NgramVectorizer(BaseEstimator, TransformerMixin):
                     tokenizer=str.split, token_pattern=None, lowercase=False,
                     ngram_range=_check_ngrams("word_ngrams", self.word_ngrams),
                     min_df=self.min_df, max_features=self.max_features, sublinear_tf=True)))
+        if not fit and not texts:   # sklearn's transformers refuse an empty batch
+            return sparse.csr_matrix((0, sum(len(v.vocabulary_) for _, v in self.blocks_)))
         if getattr(self, "normaliser_", None) is not None:
             texts = [self.normaliser_(t) for t in texts]
         matrices = []
@@ -148,8 +152,12 @@ class NgramVectorizer(BaseEstimator, TransformerMixin):
     def feature_names(self) -> np.ndarray:
         """Feature names in column order, prefixed with their block (``char:`` / ``word:``)."""
         check_is_fitted(self, "blocks_")
-        return np.concatenate([np.array([f"{kind}:{n}" for n in v.get_feature_names_out()], dtype=object)
-                               for kind, v in self.blocks_])
+        names = self.__dict__.get("_feature_names")
+        if names is None:   # built once per fitted vectoriser: explaining each batch needs them
+            names = np.concatenate([np.array([f"{kind}:{n}" for n in v.get_feature_names_out()], dtype=object)
+                                    for kind, v in self.blocks_])
+            self._feature_names = names
+        return names
 
 
 def _codes(labels) -> list[str]:
@@ -194,7 +202,10 @@ class LearnedThemeClassifier(BaseEstimator):
         ``"none"`` uses the learned model alone.
     tune_thresholds : bool
         Choose each theme's probability threshold by internal 3-fold cross-validation
-        (maximising that theme's F1, within [0.2, 0.8]); otherwise 0.5.
+        (maximising that theme's F1, within [min_threshold, 0.8]); otherwise 0.5.
+    min_threshold : float
+        Lowest threshold tuning may choose (class balancing pushes the best held-out F1
+        towards low thresholds, which costs precision on text unlike the training set).
     char_ngrams, word_ngrams, min_df, max_features : see :class:`NgramVectorizer`.
     random_state : int
         Seed of the internal folds.
@@ -202,11 +213,12 @@ class LearnedThemeClassifier(BaseEstimator):
 
     def __init__(self, *, taxonomy: Taxonomy | str | None = None, C: float = 4.0, lexicon: str = "union",
                  tune_thresholds: bool = True, char_ngrams=(1, 3), word_ngrams=(1, 2), min_df: int = 2,
-                 max_features: int | None = 200_000, random_state: int = 0):
+                 max_features: int | None = 200_000, random_state: int = 0, min_threshold: float = 0.2):
         self.taxonomy = taxonomy
         self.C = C
         self.lexicon = lexicon
         self.tune_thresholds = tune_thresholds
+        self.min_threshold = min_threshold
         self.char_ngrams = char_ngrams
         self.word_ngrams = word_ngrams
         self.min_df = min_df
@@ -222,6 +234,8 @@ class LearnedThemeClassifier(BaseEstimator):
             raise ValueError(f"lexicon must be 'union' or 'none', got {self.lexicon!r}")
         if not (isinstance(self.C, (int, float)) and self.C > 0):
             raise ValueError(f"C must be a positive number, got {self.C!r}")
+        if not (isinstance(self.min_threshold, (int, float)) and 0 < self.min_threshold <= 0.8):
+            raise ValueError(f"min_threshold must be in (0, 0.8], got {self.min_threshold!r}")
         X = [str(t) for t in X]
         if len(X) != len(y):
             raise ValueError(f"{len(X)} texts but {len(y)} label rows")
@@ -255,8 +269,23 @@ class LearnedThemeClassifier(BaseEstimator):
                 for train, test in folds.split(V):
                     if 0 < target[train].sum() < len(train):
                         held_out[test] = model().fit(V[train], target[train]).predict_proba(V[test])[:, 1]
-                self.thresholds_[j] = _best_threshold(held_out, target, 0.2, 0.8)
+                self.thresholds_[j] = _best_threshold(held_out, target, self.min_threshold, 0.8)
         return self
+
+    def __setstate__(self, state):
+        state.setdefault("min_threshold", 0.2)   # pickled before the parameter existed: its old fixed value
+        self.__dict__.update(state)
+
+    def with_lexicon(self, lexicon: LexiconThemeClassifier) -> "LearnedThemeClassifier":
+        """A copy of this fitted model that also assigns every theme ``lexicon`` finds (the
+        union), without refitting; ``lexicon`` must have the same theme codes."""
+        check_is_fitted(self, "estimators_")
+        if list(lexicon.classes_) != list(self.classes_):
+            raise ValueError(f"the lexicon's themes {list(lexicon.classes_)} differ from the model's {list(self.classes_)}")
+        united = copy.copy(self)
+        united.lexicon, united.lexicon_ = "union", lexicon
+        united.taxonomy_ = lexicon.taxonomy_
+        return united
 
     def predict_proba(self, X: Iterable[str]) -> np.ndarray:
         """Return the learned probability of each theme, shape (n_samples, n_themes)."""
@@ -265,6 +294,8 @@ class LearnedThemeClassifier(BaseEstimator):
 
     def _proba(self, V) -> np.ndarray:
         proba = np.zeros((V.shape[0], len(self.classes_)))
+        if V.shape[0] == 0:   # LogisticRegression refuses an empty batch
+            return proba
         for j, est in enumerate(self.estimators_):
             proba[:, j] = est.predict_proba(V)[:, 1] if not isinstance(est, int) else est
         return proba
@@ -293,23 +324,44 @@ class LearnedThemeClassifier(BaseEstimator):
         """Return evidence and confidence (learned probability) per text and assigned theme, in one pass."""
         texts = [str(t) for t in X]
         V, proba, predicted, lexical = self._decide(texts)
-        names = self.vectorizer_.feature_names()
+        V = sparse.csr_matrix(V)
+        names = None   # built only when a theme comes from the model alone (most texts have none)
         evidence, confidence = [], []
-        for i in range(len(texts)):
+        for i, assigned in enumerate(predicted.any(axis=1)):
+            if not assigned:
+                evidence.append({})
+                confidence.append({})
+                continue
             per_theme: dict[str, list[str]] = {}
-            row = V.getrow(i)
+            conf: dict[str, float] = {}
             for j in np.flatnonzero(predicted[i]):
                 code = self.classes_[j]
                 phrases = list(lexical[i].get(code, []))
                 est = self.estimators_[j]
-                if not phrases and not isinstance(est, int) and row.nnz:
-                    weights = row.data * est.coef_[0, row.indices]
-                    order = np.argsort(-weights)[:top]
-                    phrases = [names[row.indices[k]].split(":", 1)[1] for k in order if weights[k] > 0]
+                if not phrases and not isinstance(est, int):
+                    names = self.vectorizer_.feature_names() if names is None else names
+                    row = V[i]
+                    phrases = _top_ngrams(row, est.coef_[0], names, top) if row.nnz else []
                 per_theme[code] = phrases
+                conf[code] = round(float(proba[i, j]), 3)
             evidence.append(per_theme)
-            confidence.append({code: round(float(proba[i, list(self.classes_).index(code)]), 3) for code in per_theme})
+            confidence.append(conf)
         return evidence, confidence
+
+
+def _top_ngrams(row, coef: np.ndarray, names: np.ndarray, top: int) -> list[str]:
+    """The ``top`` n-grams of one text that weighed most for a theme, as they read in the
+    text (word n-grams without their separating spaces), each wording once; n-grams with
+    fewer than two letters or digits are left out (一个字 or 室， says nothing to a reader)."""
+    weights = row.data * coef[row.indices]
+    phrases: list[str] = []
+    for k in np.argsort(-weights):
+        if weights[k] <= 0 or len(phrases) == top:
+            break
+        phrase = names[row.indices[k]].split(":", 1)[1].replace(" ", "")
+        if len(re.sub(r"\W", "", phrase)) >= 2 and phrase not in phrases:
+            phrases.append(phrase)
+    return phrases
 
 
 NEIGHBOUR_COUNTS = (5, 10, 20, 40)

@@ -24,7 +24,8 @@ import pandas as pd
 
 from . import __version__
 from .aggregate import ThemeTally, explode_themes, representative_opinions, spread_ranks
-from .classify import LexiconThemeClassifier, ThemeClassifier, split_codes, theme_table
+from .classify import ThemeClassifier, split_codes, theme_table
+from .default_classifier import default_theme_classifier
 from .clean import NonSubstantiveFilter, clean_text, comparison_key, describe_reason, find_duplicates
 from .errors import InputError, TextmineError
 from .flood import flood_key, flood_summary, reject_floods
@@ -69,7 +70,7 @@ class Toolkit:
             masker=Masker.from_file(),
             filler=NonSubstantiveFilter(),
             segmenter=Segmenter(extra_words=directory.vocabulary() + theme_words),
-            classifier=classifier if classifier is not None else LexiconThemeClassifier(taxonomy=tax).fit(),
+            classifier=classifier if classifier is not None else default_theme_classifier(tax),
         )
 
 

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from .classify import LexiconThemeClassifier, split_codes, theme_table
+from .default_classifier import default_theme_classifier
 from .clean import clean_text
 from .errors import ColumnError, TextmineError
 from .evaluate import (cross_validated_predictions, multilabel_scores, predict_label_cells, report_dict,
@@ -164,9 +165,6 @@ def evaluate_file(input_path, *, text_col=None, label_col=None, title_col=None, 
                                 rows_skipped=data.skipped)
 
 
-def default_theme_classifier(taxonomy=None):
-    """The shipped default theme classifier."""
-    return LexiconThemeClassifier(taxonomy=taxonomy).fit()
 
 
 def classify_file(input_path, output_path, *, text_col=None, title_col=None, model_dir=None,
