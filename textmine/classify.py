@@ -160,7 +160,7 @@ class _ThemeMatcher:
     """
 
     # (regex, weak, strings one of which any match contains or None), in priority order
-    cues: tuple[tuple[re.Pattern, bool, frozenset[str] | None], ...]
+    cues: tuple[tuple[re.Pattern, bool, tuple[str, ...] | None], ...]
     context: re.Pattern | None
     exclude: re.Pattern | None
     window: int
@@ -178,7 +178,7 @@ class _ThemeMatcher:
         strong = [re.compile(p) for p in theme.patterns] + literal(theme.terms)
         weak = [re.compile(p) for p in theme.weak_patterns] + literal(theme.weak_terms)
         cues = [(r, False) for r in strong] + [(r, True) for r in weak]
-        return cls(cues=tuple((r, w, required_literals(r.pattern)) for r, w in cues),
+        return cls(cues=tuple((r, w, _as_tuple(required_literals(r.pattern))) for r, w in cues),
                    context=anyof(theme.context), exclude=anyof(theme.exclude), window=theme.window)
 
     def phrases(self, text: str, negation: _NegationMatcher) -> list[str]:
@@ -187,7 +187,8 @@ class _ThemeMatcher:
         for order, (regex, weak, required) in enumerate(self.cues):
             # most cues are absent from most texts: a substring test (for cues that do not
             # start with a literal) or one search says so, at a fraction of a finditer's cost
-            if required is not None and not any(s in text for s in required):
+            if required is not None and (required[0] not in text if len(required) == 1
+                                         else not any(s in text for s in required)):
                 continue
             first = regex.search(text)
             if first is None:
@@ -226,6 +227,10 @@ class _ThemeMatcher:
         while hi < len(text) and hi - end < self.window and text[hi] not in _SENTENCE_BREAKS:
             hi += 1
         return lo, hi
+
+
+def _as_tuple(strings: frozenset[str] | None) -> tuple[str, ...] | None:
+    return None if strings is None else tuple(sorted(strings))
 
 
 def _indicator(evidence: list[dict[str, list[str]]], classes: np.ndarray, counts: bool = False) -> np.ndarray:
