@@ -114,3 +114,24 @@ def test_fees_charged_despite_a_ban_or_without_basis(lexicon):
         "取消这项服务后，请退还已收取的押金。",              # 退还 is no 'still'
         "公厕已经取消收费，非常方便。",                      # praise
     ])
+
+
+def test_integrity_favoured_benefits_and_hidden_accounts(lexicon):
+    assert_theme(lexicon, "integrity", hits=[
+        "我们村的低保都是关系保、人情保。",
+        "村里的财务从来没公开过，却说欠了两千万。",
+        "教管办抽调的补贴是私分了吧。",
+    ], misses=[
+        "村里的财务每季度都公开，大家很放心。",               # praise
+        "请问村务公开的内容有哪些？",                          # a question
+    ])
+
+
+def test_efficiency_sluggish_work(lexicon):
+    assert_theme(lexicon, "efficiency", hits=[
+        "工务部门办事拖拉，三个月还没验收。",
+        "干部学到的是官僚作风和拖拉推诿。",
+    ], misses=[
+        "拖拉机在路上轰鸣，影响休息。",                        # a tractor
+        "窗口办事效率很高，没有拖拉。",                        # praise, negated
+    ])
