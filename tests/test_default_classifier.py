@@ -128,3 +128,12 @@ def test_cache_directory_follows_the_environment(monkeypatch, tmp_path):
 def test_empty_input_gives_empty_predictions(toolkit):
     assert toolkit.classifier.predict([]).shape == (0, 11)
     assert theme_table(toolkit.classifier, [], {}).empty
+
+
+def test_run_json_says_which_classifier_tagged_the_themes(demo_run):
+    analysis, out = demo_run
+    import json
+    info = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert info["classifier"]["kind"] == "lexicon ∪ model of the shipped training messages"
+    assert info["classifier"]["training_key"] == dc._digest(dc.training_files())
+    assert dc.describe_classifier(LexiconThemeClassifier().fit()) == {"kind": "lexicon"}

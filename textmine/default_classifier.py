@@ -113,9 +113,26 @@ def _written_model(cache_dir: str, digest: str):
             log.warning("refitting the default theme model: %s could not be read (%s)", path, exc)
     data = training_messages()
     model = LearnedThemeClassifier(lexicon="none", **MODEL_PARAMS).fit(data["text"].tolist(), data["labels"].tolist())
+    model.training_digest_ = digest
     try:
         with atomic_path(path) as tmp:
             joblib.dump(model, tmp)
     except OSError as exc:
         log.warning("the default theme model could not be cached in %s (%s); it is fitted each time", cache_dir, exc)
     return model
+
+
+def describe_classifier(classifier) -> dict:
+    """What classified the themes, for run records: the kind, and for the shipped default the
+    key of its training messages and settings."""
+    from .learn import LearnedThemeClassifier
+
+    if isinstance(classifier, LexiconThemeClassifier):
+        return {"kind": "lexicon"}
+    if isinstance(classifier, LearnedThemeClassifier):
+        digest = getattr(classifier, "training_digest_", None)
+        if digest is not None:
+            return {"kind": "lexicon ∪ model of the shipped training messages", "training_key": digest,
+                    "params": {k: list(v) if isinstance(v, tuple) else v for k, v in MODEL_PARAMS.items()}}
+        return {"kind": f"model (lexicon: {classifier.lexicon})"}
+    return {"kind": type(classifier).__name__}

@@ -25,7 +25,7 @@ import pandas as pd
 from . import __version__
 from .aggregate import ThemeTally, explode_themes, representative_opinions, spread_ranks
 from .classify import ThemeClassifier, split_codes, theme_table
-from .default_classifier import default_theme_classifier
+from .default_classifier import default_theme_classifier, describe_classifier
 from .clean import NonSubstantiveFilter, clean_text, comparison_key, describe_reason, find_duplicates
 from .errors import InputError, TextmineError
 from .flood import flood_key, flood_summary, reject_floods
@@ -732,6 +732,7 @@ def run(input_path: str | Path, out_dir: str | Path, *, columns: dict[str, str |
                         "flood_min": flood_min, "min_evaluators": min_evaluators, "max_offices": max_offices},
             "taxonomy": {"path": toolkit.taxonomy.source, "sha256": toolkit.taxonomy.sha256,
                          "themes": toolkit.taxonomy.codes},
+            "classifier": {**describe_classifier(toolkit.classifier), **({"model": str(model_dir)} if model_dir else {})},
             "versions": _versions(),
             "started_at": started.isoformat(timespec="seconds"),
         }
