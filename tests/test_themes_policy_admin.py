@@ -85,6 +85,8 @@ def test_lawful_admin_who_gave_them_the_power(lexicon):
     assert_theme(lexicon, "lawful_admin", hits=[
         "社区要求每户交900元才能接水，谁给社区这么大的权力？",
         "县社保局工作人员谁给的权利，私自支取个人养老金？",
+        "处罚标准全凭领导个人意志，尽显权大于法。",
+        "这就是以权压法的官僚作风。",
     ], misses=[
         "物业对我们停水，谁给他们的权利？",                    # a property company
         "谁给了我这么大的勇气，是家人的支持。",                # no power, no office
