@@ -33,7 +33,8 @@ from .taxonomy import Taxonomy, load_taxonomy
 
 TRAINING_DIR = "theme_training"
 # settings of the shipped model (chosen on the team's development labels, see benchmarks/quality.py)
-MODEL_PARAMS = {"C": 4.0, "char_ngrams": (1, 3), "word_ngrams": None, "min_df": 2, "min_threshold": 0.5}
+MODEL_PARAMS = {"C": 4.0, "char_ngrams": (1, 3), "word_ngrams": None, "min_df": 2, "max_features": 50_000,
+                "min_threshold": 0.5}
 _FORMAT = 1
 
 log = logging.getLogger(__name__)

@@ -307,9 +307,10 @@ class LearnedThemeClassifier(BaseEstimator):
         proba = self._proba(V)
         predicted = proba >= self.thresholds_
         lexical = self.lexicon_.evidence(X) if self.lexicon_ is not None else [{} for _ in X]
+        column = {code: j for j, code in enumerate(self.classes_)}
         for i, found in enumerate(lexical):
             for code in found:
-                predicted[i, list(self.classes_).index(code)] = True
+                predicted[i, column[code]] = True
         return V, proba, predicted, lexical
 
     def predict(self, X: Iterable[str]) -> np.ndarray:
