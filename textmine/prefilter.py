@@ -70,13 +70,7 @@ def _finite(op, av) -> set[str] | None:
         _, add_flags, del_flags, seq = av
         return None if add_flags or del_flags else _finite_seq(seq)
     if op is _c.BRANCH:
-        out: set[str] = set()
-        for seq in av[1]:
-            strings = _finite_seq(seq)
-            if strings is None:
-                return None
-            out |= strings
-        return out if len(out) <= _MAX_EXPANSION else None
+        return _union(av[1], _finite_seq, _MAX_EXPANSION)
     if op is _c.IN and all(kind is _c.LITERAL for kind, _ in av):
         return {chr(code) for _, code in av}
     if op in (_c.MAX_REPEAT, _c.MIN_REPEAT):
@@ -147,11 +141,17 @@ def _required_inside(op, av) -> frozenset[str] | None:
     if op in (_c.MAX_REPEAT, _c.MIN_REPEAT) and av[0] >= 1:
         return _required(av[2])
     if op is _c.BRANCH:
-        out: set[str] = set()
-        for seq in av[1]:
-            strings = _required(seq)
-            if strings is None:
-                return None
-            out |= strings
-        return frozenset(out) if len(out) <= MAX_STRINGS else None
+        found = _union(av[1], _required, MAX_STRINGS)
+        return None if found is None else frozenset(found)
     return None
+
+
+def _union(branches, strings_of, cap: int) -> set[str] | None:
+    """The strings of every branch together (``None`` when one branch has none, or too many)."""
+    out: set[str] = set()
+    for seq in branches:
+        strings = strings_of(seq)
+        if strings is None:
+            return None
+        out |= strings
+    return out if len(out) <= cap else None
