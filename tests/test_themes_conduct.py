@@ -108,3 +108,63 @@ def test_buck_passing_sent_elsewhere_and_kicked_around(lexicon):
         "家人让我再去找一下工作人员。",                 # no office sending anyone away
         "要我自己想办法疏通管道。",                     # weak cue with no office near
     ])
+
+
+def test_discipline_names_staff_not_citizens(lexicon):
+    assert_theme(lexicon, "discipline", hits=[
+        "九点多了还没开门。",
+        "窗口经常没人，等了半天。",
+        "大厅里窗口人员在网上购物。",
+        "检疫站人员白天不上班，晚上才来。",
+        "工作人员上班时间玩手机。",
+        "医生在打牌，病人没人管。",
+    ], misses=[
+        "公交太慢，上班都迟到了。",                     # the writer is late, not staff
+        "我翻了聊天记录，卖家确实答应退款。",
+        "孩子在家玩游戏，不写作业。",
+        "支持科研人员离岗创业的政策怎么申请？",
+        "工地通宵施工，我们上班时间都在打瞌睡。",
+    ])
+
+
+def test_attitude_rude_treatment_but_not_companies(lexicon):
+    assert_theme(lexicon, "attitude", hits=[
+        "窗口人员把群众当犯人一样训。",
+        "冷着个脸，材料往外一扔，让我自己看。",
+        "经办人说话一点都不客气。",
+    ], misses=[
+        "门难进，手续太多。",                           # hard to get in is a process complaint
+        "驾校教练态度恶劣，说就是不退费。",
+        "工作人员态度很好，说话客气。",
+    ])
+
+
+def test_competence_wrong_or_inconsistent_answers(lexicon):
+    assert_theme(lexicon, "competence", hits=[
+        "问三个人三种说法。",
+        "调解员的说法跟上次不一样。",
+        "告诉我的流程是错的。",
+        "按他说的填，结果全填错了。",
+        "导办员连自己的业务都搞不清。",
+        "工作人员政策都讲不明白。",
+        "专业水平太差，建议加强培训。",
+        "信访局的同志接待了我，却一直说不清楚。",
+    ], misses=[
+        "费用明细说不清楚。",                           # a bill, a fees complaint
+        "情况比较复杂，我也说不清楚。",                 # the writer himself
+        "物业公司太不专业。",
+    ])
+
+
+def test_process_documents_guides_and_copies(lexicon):
+    assert_theme(lexicon, "process", hits=[
+        "还要开无房证明。",
+        "办事指南写得不清楚。",
+        "要交14份材料。",
+        "同样的材料要交好几份。",
+        "门难进，能不能简化一下？",
+    ], misses=[
+        "上个月交了三次电费。",
+        "电梯经常卡死，物业不管。",
+        "附近找不到地方停车。",
+    ])
