@@ -45,7 +45,8 @@ def _cpu(who=resource.RUSAGE_SELF) -> float:
     return r.ru_utime + r.ru_stime
 
 
-def child_run(csv: str, out_dir: str, result_path: str, profile: str | None, jobs: int | None) -> None:
+def child_run(csv: str, out_dir: str, result_path: str, profile: str | None, jobs: int | None,
+              lexicon_only: bool = False) -> None:
     """Run the pipeline once (in this fresh process) and write timings and peak RSS.
 
     CPU time includes the worker processes (``RUSAGE_CHILDREN``); the peak RSS of the
@@ -54,14 +55,19 @@ def child_run(csv: str, out_dir: str, result_path: str, profile: str | None, job
     from textmine import pipeline
 
     wall, cpu = time.perf_counter(), _cpu()
+    options = {"jobs": jobs}
+    if lexicon_only:   # the toolkit as the default would load it, with the lexicon as its classifier
+        from textmine.classify import LexiconThemeClassifier
+
+        options["toolkit"] = pipeline.Toolkit.load(classifier=LexiconThemeClassifier().fit())
     if profile:
         import cProfile
 
         profiler = cProfile.Profile()
-        analysis = profiler.runcall(pipeline.run, csv, out_dir, jobs=jobs)
+        analysis = profiler.runcall(pipeline.run, csv, out_dir, **options)
         profiler.dump_stats(profile)
     else:
-        analysis = pipeline.run(csv, out_dir, jobs=jobs)
+        analysis = pipeline.run(csv, out_dir, **options)
     result = {
         "wall_s": time.perf_counter() - wall,
         "cpu_s": _cpu() - cpu + _cpu(resource.RUSAGE_CHILDREN),
@@ -136,9 +142,15 @@ def text_steps(texts: list[str], segmenter) -> dict[str, float]:
     cpu = _cpu()
     masked = [toolkit.masker.mask(t) for t in cleaned]
     steps["mask"] = _cpu() - cpu
+    from textmine.classify import LexiconThemeClassifier
+
+    lexicon = LexiconThemeClassifier(taxonomy=toolkit.taxonomy).fit()
+    cpu = _cpu()
+    theme_table(lexicon, masked, toolkit.taxonomy.names())
+    steps["classify (lexicon alone)"] = _cpu() - cpu
     cpu = _cpu()
     theme_table(toolkit.classifier, masked, toolkit.taxonomy.names())
-    steps["classify (lexicon)"] = _cpu() - cpu
+    steps["classify (default: lexicon, else model)"] = _cpu() - cpu
     cpu = _cpu()
     for text in masked:
         segmenter.cut(text)
@@ -158,9 +170,11 @@ def main() -> None:
     parser.add_argument("--child", nargs=3, metavar=("CSV", "OUT", "RESULT"), help=argparse.SUPPRESS)
     parser.add_argument("--child-jobs", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--no-write", action="store_true", help="print only, do not update RESULTS.md")
+    parser.add_argument("--lexicon-only", action="store_true",
+                        help="tag themes with the lexicon alone instead of the default classifier (own section)")
     args = parser.parse_args()
     if args.child:
-        child_run(*args.child, profile=args.profile, jobs=args.child_jobs)
+        child_run(*args.child, profile=args.profile, jobs=args.child_jobs, lexicon_only=args.lexicon_only)
         return
 
     from textmine.synth import generate_round
@@ -180,7 +194,7 @@ def main() -> None:
             for jobs in job_counts:
                 result_path = Path(tmp) / f"result_{n}_{jobs}.json"
                 command = [sys.executable, __file__, "--child", str(csv), str(Path(tmp) / f"out_{n}_{jobs}"),
-                           str(result_path), "--child-jobs", str(jobs)]
+                           str(result_path), "--child-jobs", str(jobs)] + (["--lexicon-only"] if args.lexicon_only else [])
                 profiled = bool(args.profile and n == max(sizes) and jobs == job_counts[-1])
                 if profiled:
                     command += ["--profile", args.profile]
@@ -197,7 +211,7 @@ def main() -> None:
                   f"agreement {seg['agreement']:.5f}", flush=True)
             seg_rows.append((n, seg))
             if not args.no_write:  # after every size, so a long last size does not lose the others
-                write_section(TITLE, _table(rows, seg_rows, args))
+                write_section(TITLE + (" (lexicon alone)" if args.lexicon_only else ""), _table(rows, seg_rows, args))
     print(_table(rows, seg_rows, args))
 
 
@@ -208,9 +222,12 @@ def _table(rows, seg_rows, args) -> str:
     import os
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    lexicon = args.lexicon_only
     lines = ["Command: `python3 benchmarks/scale.py --n " + args.n + f" --jobs {args.jobs} --seed {args.seed} "
-             f"--baseline-max {args.baseline_max}`. Each pipeline run is a fresh child process "
-             "(`textmine.pipeline.run(..., jobs=J)` on a CSV of `generate_round(n, seed)`, default classifier, all "
+             f"--baseline-max {args.baseline_max}" + (" --lexicon-only" if lexicon else "") + "`. Each pipeline run "
+             "is a fresh child process (`textmine.pipeline.run(..., jobs=J)` on a CSV of `generate_round(n, seed)`, "
+             + ("the lexicon alone as theme classifier" if lexicon else "the default theme classifier (lexicon, "
+                "else its model)") + ", all "
              "outputs including the HTML report); stage times in wall seconds from `run.json` `timings_s`; CPU "
              "seconds include the worker processes; 'workers MB' is the peak RSS of the largest worker (forked "
              "from the main process, so part of it is shared with it). × 1 job = wall time with one process / "

@@ -24,6 +24,27 @@ def classifier(toolkit):
 
 
 @pytest.fixture(scope="session")
+def lexicon():
+    """The shipped taxonomy's phrase lexicon alone (the default classifier also has a model)."""
+    from textmine.classify import LexiconThemeClassifier
+
+    return LexiconThemeClassifier().fit()
+
+
+def themes_found(lexicon, text: str) -> dict[str, list[str]]:
+    """The lexicon's evidence for one text: theme code → phrases."""
+    return lexicon.evidence([text])[0]
+
+
+def assert_theme(lexicon, theme: str, hits: list[str], misses: list[str]) -> None:
+    """``theme`` is found in every text of ``hits`` and in none of ``misses``."""
+    for text in hits:
+        assert theme in themes_found(lexicon, text), text
+    for text in misses:
+        assert theme not in themes_found(lexicon, text), text
+
+
+@pytest.fixture(scope="session")
 def demo_run(tmp_path_factory, toolkit):
     """The demo job run once on the embedded sample corpus."""
     from textmine.pipeline import demo

@@ -4,25 +4,7 @@ discipline) and the shared negation table, on short made-up sentences.
 Each family is checked with sentences it must catch and with the near misses it must leave alone:
 praise, questions, requests, a property company or a shop as the actor.
 """
-import pytest
-
-from textmine.classify import LexiconThemeClassifier
-
-
-@pytest.fixture(scope="module")
-def lexicon():
-    return LexiconThemeClassifier().fit()
-
-
-def themes_of(lexicon, text):
-    return set(lexicon.evidence([text])[0])
-
-
-def assert_theme(lexicon, theme, hits, misses):
-    for text in hits:
-        assert theme in themes_of(lexicon, text), text
-    for text in misses:
-        assert theme not in themes_of(lexicon, text), text
+from .conftest import assert_theme, themes_found
 
 
 def test_inaction_reports_without_effect(lexicon):
@@ -76,11 +58,11 @@ def test_inaction_calls_again_and_again(lexicon):
 
 def test_complaint_words_do_not_negate_the_cue_after_them(lexicon):
     # 不监管 / 置之不理 are complaints themselves: the 不 in them negates nothing
-    assert "inaction" in themes_of(lexicon, "卫生局不监管不作为。")
-    assert "buck_passing" in themes_of(lexicon, "相关部门对此置之不理或相互推诿。")
+    assert "inaction" in themes_found(lexicon, "卫生局不监管不作为。")
+    assert "buck_passing" in themes_found(lexicon, "相关部门对此置之不理或相互推诿。")
     # plain negations still cancel the cue
-    assert "inaction" not in themes_of(lexicon, "街道从来没有不作为的情况，点赞。")
-    assert "buck_passing" not in themes_of(lexicon, "希望各部门不要推诿。")
+    assert "inaction" not in themes_found(lexicon, "街道从来没有不作为的情况，点赞。")
+    assert "buck_passing" not in themes_found(lexicon, "希望各部门不要推诿。")
 
 
 def test_buck_passing_told_it_is_not_theirs(lexicon):

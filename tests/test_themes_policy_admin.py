@@ -4,25 +4,7 @@ made-up sentences.
 Each family is checked with sentences it must catch and with the near misses it must leave alone:
 praise, questions, a property company, a boss or a developer as the actor.
 """
-import pytest
-
-from textmine.classify import LexiconThemeClassifier
-
-
-@pytest.fixture(scope="module")
-def lexicon():
-    return LexiconThemeClassifier().fit()
-
-
-def evidence_of(lexicon, text):
-    return lexicon.evidence([text])[0]
-
-
-def assert_theme(lexicon, theme, hits, misses):
-    for text in hits:
-        assert theme in evidence_of(lexicon, text), text
-    for text in misses:
-        assert theme not in evidence_of(lexicon, text), text
+from .conftest import assert_theme, themes_found
 
 
 def test_policy_benefit_named_near_not_applied(lexicon):
@@ -42,9 +24,9 @@ def test_policy_benefit_named_near_not_applied(lexicon):
 def test_policy_weak_cue_needs_its_context_nearby(lexicon):
     # the not-applied wording is the cue; the benefit word must stand within the window
     far = "扶贫" + "，".join(["村里修了路"] * 5) + "，我们没有享受。"
-    assert "policy" not in evidence_of(lexicon, far)
-    assert evidence_of(lexicon, "扶贫政策我们没有享受。")["policy"] == ["没有享受"]
-    assert "policy" not in evidence_of(lexicon, "这家店的服务我们没有享受。")
+    assert "policy" not in themes_found(lexicon, far)
+    assert themes_found(lexicon, "扶贫政策我们没有享受。")["policy"] == ["没有享受"]
+    assert "policy" not in themes_found(lexicon, "这家店的服务我们没有享受。")
 
 
 def test_policy_benefit_still_unpaid_after_long(lexicon):
