@@ -44,13 +44,17 @@ def test_shipped_training_messages_are_well_formed():
     assert not data["text"].str.contains(r"1[3-9]\d{9}|\d{17}[\dXx]", regex=True).any()
 
 
-def test_default_is_the_lexicon_united_with_the_learned_model(toolkit):
+def test_default_is_the_lexicon_then_the_learned_model(toolkit):
     classifier = toolkit.classifier
-    assert isinstance(classifier, LearnedThemeClassifier) and classifier.lexicon == "union"
+    assert isinstance(classifier, LearnedThemeClassifier) and classifier.lexicon == "fallback"
     lexicon = LexiconThemeClassifier().fit()
     assert list(classifier.classes_) == list(lexicon.classes_)
-    united, found = classifier.predict(TEXTS), lexicon.predict(TEXTS)
-    assert (united >= found).all()                             # whatever the lexicon finds stays
+    combined, found = classifier.predict(TEXTS), lexicon.predict(TEXTS)
+    tagged = found.any(axis=1)
+    assert tagged.sum() >= 5 and (combined[tagged] == found[tagged]).all()   # the lexicon decides where it finds
+    # where it finds nothing, the model decides alone
+    model = classifier.predict_proba([t for t, hit in zip(TEXTS, tagged) if not hit]) >= classifier.thresholds_
+    assert (combined[~tagged] == model).all()
     # the model adds a theme the phrase list has no words for
     said = "连续三个月去问，每次都说再等等，到今天也没人给个准话"
     assert not lexicon.evidence([said])[0]
@@ -64,9 +68,15 @@ def test_default_is_the_lexicon_united_with_the_learned_model(toolkit):
 def test_default_output_columns_carry_evidence_and_confidence(toolkit):
     table = theme_table(toolkit.classifier, TEXTS, toolkit.taxonomy.names())
     assert table.columns.tolist() == ["themes", "theme_names", "evidence", "confidence"]
-    for themes, confidence in zip(table["themes"], table["confidence"]):
-        assert [c.split(":")[0] for c in confidence.split(";") if c] == [c for c in themes.split(";") if c]
-        assert all(0 <= float(c.split(":")[1]) <= 1 for c in confidence.split(";") if c)
+    found = LexiconThemeClassifier().fit().evidence(TEXTS)
+    for themes, evidence, confidence, lexical in zip(table["themes"], table["evidence"], table["confidence"], found):
+        codes = [c for c in themes.split(";") if c]
+        if lexical:    # the lexicon's themes carry its phrases, and no model probability
+            assert codes == [c for c in toolkit.taxonomy.codes if c in lexical] and confidence == ""
+            assert evidence == ";".join(f"{c}:{p}" for c in codes for p in lexical[c])
+        else:          # the model's themes carry their probability
+            assert [c.split(":")[0] for c in confidence.split(";") if c] == codes
+            assert all(0.5 <= float(c.split(":")[1]) <= 1 for c in confidence.split(";") if c)
 
 
 def test_a_taxonomy_of_other_themes_gets_the_lexicon_alone(tmp_path):
@@ -134,6 +144,6 @@ def test_run_json_says_which_classifier_tagged_the_themes(demo_run):
     analysis, out = demo_run
     import json
     info = json.loads((out / "run.json").read_text(encoding="utf-8"))
-    assert info["classifier"]["kind"] == "lexicon ∪ model of the shipped training messages"
+    assert info["classifier"]["kind"] == "lexicon, else the model of the shipped training messages"
     assert info["classifier"]["training_key"] == dc._digest(dc.training_files())
     assert dc.describe_classifier(LexiconThemeClassifier().fit()) == {"kind": "lexicon"}

@@ -1,12 +1,14 @@
-"""The shipped default theme classifier: the taxonomy's lexicon united with a model learned
-from the shipped training messages.
+"""The shipped default theme classifier: the taxonomy's lexicon, and where it finds nothing a
+model learned from the shipped training messages.
 
 ``corpora/theme_training/written_*.csv`` holds messages the textmine team wrote for this
 purpose (no real citizen text: see its README), labelled by ``THEMES.md``. A
 :class:`~textmine.learn.LearnedThemeClassifier` learns char + word n-grams from them; the
-default classifier assigns a theme when the lexicon finds one of its phrases *or* the model
-is confident. The lexicon catches the fixed expressions precisely, the model generalises to
-wordings no phrase list foresaw (measured on real messages in ``benchmarks/RESULTS.md``).
+default classifier gives a text the themes whose phrases the lexicon finds in it; a text in
+which the lexicon finds none gets the themes the model is confident about. The lexicon catches
+the fixed expressions precisely (and every theme it gives has a phrase an office can be shown),
+the model generalises to wordings no phrase list foresaw (measured on real messages in
+``benchmarks/RESULTS.md``), and it runs only on the texts the lexicon leaves untagged.
 
 Fitting takes seconds, so the fitted model is kept in a cache directory
 (``$TEXTMINE_CACHE``, else ``$XDG_CACHE_HOME/textmine``, else ``~/.cache/textmine``) under
@@ -42,7 +44,7 @@ log = logging.getLogger(__name__)
 
 def default_theme_classifier(taxonomy: Taxonomy | str | Path | None = None, *,
                              cache_dir: str | Path | None = None) -> ThemeClassifier:
-    """The lexicon of ``taxonomy`` united with the model of the shipped training messages.
+    """The lexicon of ``taxonomy``, falling back on the model of the shipped training messages.
 
     With a taxonomy whose codes differ from the default ones (the model cannot know them),
     or when the training folder is missing, the lexicon alone.
@@ -53,7 +55,7 @@ def default_theme_classifier(taxonomy: Taxonomy | str | Path | None = None, *,
     if not files or list(tax.codes) != list(load_taxonomy().codes):
         return lexicon
     model = _written_model(str(Path(cache_dir) if cache_dir else cache_directory()), _digest(files))
-    return model.with_lexicon(lexicon)
+    return model.with_lexicon(lexicon, "fallback")
 
 
 def training_files() -> list[Path]:
@@ -133,7 +135,7 @@ def describe_classifier(classifier) -> dict:
     if isinstance(classifier, LearnedThemeClassifier):
         digest = getattr(classifier, "training_digest_", None)
         if digest is not None:
-            return {"kind": "lexicon ∪ model of the shipped training messages", "training_key": digest,
+            return {"kind": "lexicon, else the model of the shipped training messages", "training_key": digest,
                     "params": {k: list(v) if isinstance(v, tuple) else v for k, v in MODEL_PARAMS.items()}}
         return {"kind": f"model (lexicon: {classifier.lexicon})"}
     return {"kind": type(classifier).__name__}

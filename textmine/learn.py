@@ -197,8 +197,10 @@ class LearnedThemeClassifier(BaseEstimator):
         Theme codes, names and the lexicon; ``None`` uses the shipped default.
     C : float
         Inverse regularisation of each theme's logistic regression.
-    lexicon : {"union", "none"}
+    lexicon : {"union", "fallback", "none"}
         ``"union"`` also assigns every theme the lexicon finds (high precision phrases);
+        ``"fallback"`` assigns the lexicon's themes where it finds any and asks the model
+        only about texts where it finds none (the model is not even run on the others);
         ``"none"`` uses the learned model alone.
     tune_thresholds : bool
         Choose each theme's probability threshold by internal 3-fold cross-validation
@@ -230,8 +232,8 @@ class LearnedThemeClassifier(BaseEstimator):
         from sklearn.linear_model import LogisticRegression
         from sklearn.model_selection import KFold
 
-        if self.lexicon not in ("union", "none"):
-            raise ValueError(f"lexicon must be 'union' or 'none', got {self.lexicon!r}")
+        if self.lexicon not in _LEXICON_MODES:
+            raise ValueError(f"lexicon must be one of {', '.join(_LEXICON_MODES)}, got {self.lexicon!r}")
         if not (isinstance(self.C, (int, float)) and self.C > 0):
             raise ValueError(f"C must be a positive number, got {self.C!r}")
         if not (isinstance(self.min_threshold, (int, float)) and 0 < self.min_threshold <= 0.8):
@@ -247,7 +249,7 @@ class LearnedThemeClassifier(BaseEstimator):
         self.taxonomy_ = taxonomy
         self.classes_ = np.array(taxonomy.codes, dtype=object)
         Y = _labels_to_matrix(y, self.classes_)
-        self.lexicon_ = LexiconThemeClassifier(taxonomy=taxonomy).fit() if self.lexicon == "union" else None
+        self.lexicon_ = LexiconThemeClassifier(taxonomy=taxonomy).fit() if self.lexicon != "none" else None
         self.vectorizer_ = NgramVectorizer(char_ngrams=self.char_ngrams, word_ngrams=self.word_ngrams,
                                            min_df=self.min_df, max_features=self.max_features)
         V = self.vectorizer_.fit_transform(X)
@@ -276,14 +278,17 @@ class LearnedThemeClassifier(BaseEstimator):
         state.setdefault("min_threshold", 0.2)   # pickled before the parameter existed: its old fixed value
         self.__dict__.update(state)
 
-    def with_lexicon(self, lexicon: LexiconThemeClassifier) -> "LearnedThemeClassifier":
-        """A copy of this fitted model that also assigns every theme ``lexicon`` finds (the
-        union), without refitting; ``lexicon`` must have the same theme codes."""
+    def with_lexicon(self, lexicon: LexiconThemeClassifier, mode: str = "union") -> "LearnedThemeClassifier":
+        """A copy of this fitted model combined with ``lexicon`` (``mode`` "union" or
+        "fallback", see the ``lexicon`` parameter), without refitting; ``lexicon`` must have
+        the same theme codes."""
         check_is_fitted(self, "estimators_")
+        if mode not in ("union", "fallback"):
+            raise ValueError(f"mode must be 'union' or 'fallback', got {mode!r}")
         if list(lexicon.classes_) != list(self.classes_):
             raise ValueError(f"the lexicon's themes {list(lexicon.classes_)} differ from the model's {list(self.classes_)}")
         united = copy.copy(self)
-        united.lexicon, united.lexicon_ = "union", lexicon
+        united.lexicon, united.lexicon_ = mode, lexicon
         united.taxonomy_ = lexicon.taxonomy_
         return united
 
@@ -301,17 +306,24 @@ class LearnedThemeClassifier(BaseEstimator):
         return proba
 
     def _decide(self, X: list[str]):
-        """Vectorise once; return the features, probabilities, decisions and lexicon evidence."""
+        """Vectorise once; return the features of the texts the model judged (row ``k`` of
+        them is text ``asked[k]``), the probabilities (0 where the model was not asked), the
+        decisions and the lexicon evidence."""
         check_is_fitted(self, "estimators_")
-        V = self.vectorizer_.transform(X)
-        proba = self._proba(V)
-        predicted = proba >= self.thresholds_
         lexical = self.lexicon_.evidence(X) if self.lexicon_ is not None else [{} for _ in X]
+        if self.lexicon == "fallback":
+            asked = np.array([i for i, found in enumerate(lexical) if not found], dtype=int)
+        else:
+            asked = np.arange(len(X))
+        V = self.vectorizer_.transform([X[i] for i in asked])
+        proba = np.zeros((len(X), len(self.classes_)))
+        proba[asked] = self._proba(V)
+        predicted = proba >= self.thresholds_
         column = {code: j for j, code in enumerate(self.classes_)}
         for i, found in enumerate(lexical):
             for code in found:
                 predicted[i, column[code]] = True
-        return V, proba, predicted, lexical
+        return (V, asked), proba, predicted, lexical
 
     def predict(self, X: Iterable[str]) -> np.ndarray:
         """Return a 0/1 indicator matrix (n_samples, n_themes)."""
@@ -324,8 +336,9 @@ class LearnedThemeClassifier(BaseEstimator):
     def explain(self, X: Iterable[str], top: int = 3) -> tuple[list[dict[str, list[str]]], list[dict[str, float]]]:
         """Return evidence and confidence (learned probability) per text and assigned theme, in one pass."""
         texts = [str(t) for t in X]
-        V, proba, predicted, lexical = self._decide(texts)
+        (V, asked), proba, predicted, lexical = self._decide(texts)
         V = sparse.csr_matrix(V)
+        feature_row = {int(i): k for k, i in enumerate(asked)}
         names = None   # built only when a theme comes from the model alone (most texts have none)
         evidence, confidence = [], []
         for i, assigned in enumerate(predicted.any(axis=1)):
@@ -341,10 +354,11 @@ class LearnedThemeClassifier(BaseEstimator):
                 est = self.estimators_[j]
                 if not phrases and not isinstance(est, int):
                     names = self.vectorizer_.feature_names() if names is None else names
-                    row = V[i]
+                    row = V[feature_row[i]]
                     phrases = _top_ngrams(row, est.coef_[0], names, top) if row.nnz else []
                 per_theme[code] = phrases
-                conf[code] = round(float(proba[i, j]), 3)
+                if i in feature_row:   # the model was asked: its probability (also for lexicon themes)
+                    conf[code] = round(float(proba[i, j]), 3)
             evidence.append(per_theme)
             confidence.append(conf)
         return evidence, confidence
@@ -365,6 +379,7 @@ def _top_ngrams(row, coef: np.ndarray, names: np.ndarray, top: int) -> list[str]
     return phrases
 
 
+_LEXICON_MODES = ("union", "fallback", "none")
 NEIGHBOUR_COUNTS = (5, 10, 20, 40)
 NEIGHBOUR_WEIGHTS = tuple(round(0.1 * i, 1) for i in range(9))   # 0.0 … 0.8
 
