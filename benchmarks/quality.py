@@ -163,7 +163,7 @@ def themes(skip_pool: bool, before: str | None = None) -> None:
                         "--out", str(out)], check=True, cwd=ROOT, capture_output=True)
         seconds = time.perf_counter() - start
         tagged = pd.read_csv(out, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    row, baseline = theme_row("shipped default: lexicon ∪ model of the written training messages (`textmine classify`, "
+    row, baseline = theme_row("shipped default: lexicon, else the model of the written training messages (`textmine classify`, "
                               "incl. start-up)", truth, tagged["themes"].tolist(), codes, seconds)
     lexicon = LexiconThemeClassifier().fit()
     start = time.perf_counter()
