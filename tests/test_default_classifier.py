@@ -147,3 +147,17 @@ def test_run_json_says_which_classifier_tagged_the_themes(demo_run):
     assert info["classifier"]["kind"] == "lexicon, else the model of the shipped training messages"
     assert info["classifier"]["training_key"] == dc._digest(dc.training_files())
     assert dc.describe_classifier(LexiconThemeClassifier().fit()) == {"kind": "lexicon"}
+
+
+def test_a_theme_model_pickled_before_min_threshold_loads_with_its_old_floor(small_corpus):
+    import pickle
+
+    data = dc.training_messages([small_corpus])
+    model = LearnedThemeClassifier(lexicon="none", word_ngrams=None).fit(data["text"].tolist(), data["labels"].tolist())
+    state = model.__getstate__()
+    del state["min_threshold"]
+    old = LearnedThemeClassifier.__new__(LearnedThemeClassifier)
+    old.__setstate__(state)
+    assert old.min_threshold == 0.2
+    np.testing.assert_array_equal(old.predict(TEXTS), model.predict(TEXTS))
+    assert pickle.loads(pickle.dumps(model)).min_threshold == 0.2

@@ -276,7 +276,7 @@ class LearnedThemeClassifier(BaseEstimator):
 
     def __setstate__(self, state):
         state.setdefault("min_threshold", 0.2)   # pickled before the parameter existed: its old fixed value
-        self.__dict__.update(state)
+        super().__setstate__(state)
 
     def with_lexicon(self, lexicon: LexiconThemeClassifier, mode: str = "union") -> "LearnedThemeClassifier":
         """A copy of this fitted model combined with ``lexicon`` (``mode`` "union" or
