@@ -59,7 +59,8 @@ def analysis_options(func):
                      help="Folder for the outputs."),
         click.option("--taxonomy", type=click.Path(dir_okay=False), help="Your own taxonomy TOML file."),
         click.option("--model", "model_dir", type=click.Path(file_okay=False),
-                     help="A theme model made by textmine train (default: the shipped lexicon united with its learned model)."),
+                     help="A theme model made by textmine train (default: the shipped lexicon, and its learned model where "
+                          "the lexicon finds nothing)."),
         click.option("--offices", type=click.Path(dir_okay=False), help="Your own office alias table (CSV)."),
         click.option("--keep-duplicates", is_flag=True, help="Analyse duplicates instead of rejecting them."),
         click.option("--keep-floods", is_flag=True,

@@ -4,8 +4,9 @@
   TF-IDF of word n-grams from a :class:`~textmine.segment.Segmenter`; optionally after
   :class:`OfficeAliasNormaliser` has rewritten office aliases to their canonical names.
 - :class:`LearnedThemeClassifier` — one logistic regression per theme, thresholds tuned
-  by internal cross-validation, optionally united with the lexicon; keeps evidence
-  (lexicon phrases and the n-grams that weighed most) and a confidence per theme.
+  by internal cross-validation, optionally combined with the lexicon (united, or asked only
+  where the lexicon finds nothing); keeps evidence (lexicon phrases and the n-grams that
+  weighed most) and a confidence per theme.
 - :class:`RouteClassifier` — a linear SVM choosing the responsible domain or office, its
   softmax probabilities (temperature fitted on held-out decisions) blended with the votes of
   the most similar training messages (weight and number chosen on the same hold-out).

@@ -25,8 +25,8 @@ import pandas as pd
 from . import __version__
 from .aggregate import ThemeTally, explode_themes, representative_opinions, spread_ranks
 from .classify import ThemeClassifier, split_codes, theme_table
-from .default_classifier import default_theme_classifier, describe_classifier
 from .clean import NonSubstantiveFilter, clean_text, comparison_key, describe_reason, find_duplicates
+from .default_classifier import default_theme_classifier, describe_classifier
 from .errors import InputError, TextmineError
 from .flood import flood_key, flood_summary, reject_floods
 from .export import CsvWriter, csv_text, rectification_markdown, write_csv, write_json, write_rectification_xlsx, write_text

@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 
 from .classify import LexiconThemeClassifier, split_codes, theme_table
-from .default_classifier import default_theme_classifier
 from .clean import clean_text
+from .default_classifier import default_theme_classifier
 from .errors import ColumnError, TextmineError
 from .evaluate import (cross_validated_predictions, multilabel_scores, predict_label_cells, report_dict,
                        single_label_scores, theme_set_confusion)
@@ -163,8 +163,6 @@ def evaluate_file(input_path, *, text_col=None, label_col=None, title_col=None, 
         how = "shipped default classifier"
     return evaluate_predictions(data.labels, predicted, task=task, source=str(input_path), classifier=how,
                                 rows_skipped=data.skipped)
-
-
 
 
 def classify_file(input_path, output_path, *, text_col=None, title_col=None, model_dir=None,
